@@ -1,0 +1,104 @@
+"""The command line: one parser builder, one cmd_<name> per subcommand, one dispatch table.
+
+Bad input raises UsageError; main() prints it as one line `error: ...` on stderr and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from bench.designs import all_designs, get_design
+from bench.errors import UsageError
+from bench.flags import add_scenario_flags, scenario_from_args
+from bench.once import run_once
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (UsageError) instead of usage text and exit."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for `python -m bench`."""
+    parser = _Parser(prog="python -m bench", description="Producer/consumer designs, measured.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("list", help="show the designs")
+
+    run = commands.add_parser("run", help="run one design on one scenario")
+    run.add_argument("variant", help="design name (see `list`)")
+    run.add_argument("--once", action="store_true", help="one verified run, no pyperf")
+    run.add_argument("--json", action="store_true", help="with --once: print one JSON object")
+    add_scenario_flags(run)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the designs: name, model, seed, summary."""
+    designs = all_designs()
+    width = max(map(len, designs))
+    print(f"{'name':<{width}}  {'model':<9}  {'seeds':<8}  summary")
+    for name, design in designs.items():
+        print(f"{name:<{width}}  {design.MODEL:<9}  {design.SEED:<8}  {design.SUMMARY}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario once, verify it, print its figures; exit 0 only when it verified."""
+    design = get_design(args.variant)
+    scenario = scenario_from_args(args)
+    why = design.unsupported(scenario)
+    if why:
+        raise UsageError(f"{design.NAME} does not support this scenario: {why}")
+    if not args.once:
+        raise UsageError("run without --once (under pyperf) is not available yet; add --once")
+    result = run_once(design, scenario)
+    report = {
+        "variant": design.NAME, "benchmark": f"{design.NAME}/{scenario.name}",
+        "producers": scenario.producers, "consumers": scenario.consumers,
+        "capacity": scenario.capacity, "items": scenario.items, "arrival": scenario.arrival,
+        "work": scenario.work, "payload": scenario.payload,
+        "status": result.status, "verified": result.ok, "error": result.reason,
+        "elapsed_s": None, "items_per_s": None, "s_per_item": None, "cpu_s_per_item": None,
+    }
+    if result.ok:
+        outcome = result.outcome
+        report.update(elapsed_s=outcome.elapsed, items_per_s=scenario.items / outcome.elapsed,
+                      s_per_item=outcome.elapsed / scenario.items)
+        if "cpu_s" in outcome.extras:
+            report["cpu_s_per_item"] = outcome.extras["cpu_s"] / scenario.items
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+    elif result.ok:
+        print(f"{report['benchmark']}: {scenario.items} items in {report['elapsed_s']:.4f} s, "
+              f"{report['items_per_s']:,.0f} items/s, {report['s_per_item'] * 1e6:.3f} us/item, verified")
+    else:
+        print(f"{report['benchmark']}: {result.status}: {result.reason}", file=sys.stderr)
+    if result.poisoned:  # threads of a hung design are still running: leave without waiting for them
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+    return 0 if result.ok else 1
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse argv and run the command; bad input is one line on stderr and exit status 2."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,38 @@
+"""Look up designs by name: the registry, plus extra design modules named in an environment variable.
+
+PRODCON_EXTRA_DESIGNS (comma-separated module names) lets the tests add broken fixture designs to every
+process of a run, workers included, without touching the registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+from bench.errors import UsageError
+from variants import REGISTRY
+
+__all__ = ["EXTRA_DESIGNS_ENV", "all_designs", "get_design"]
+
+EXTRA_DESIGNS_ENV = "PRODCON_EXTRA_DESIGNS"
+
+
+def all_designs() -> dict[str, ModuleType]:
+    """Every known design by NAME: the registry's, then the extra modules'."""
+    designs = dict(REGISTRY)
+    for module_name in filter(None, os.environ.get(EXTRA_DESIGNS_ENV, "").split(",")):
+        try:
+            module = importlib.import_module(module_name.strip())
+        except ImportError as exc:
+            raise UsageError(f"{EXTRA_DESIGNS_ENV}: cannot import {module_name!r}: {exc}") from None
+        designs[module.NAME] = module
+    return designs
+
+
+def get_design(name: str) -> ModuleType:
+    """The design called `name`; UsageError listing the known names otherwise."""
+    designs = all_designs()
+    if name not in designs:
+        raise UsageError(f"unknown variant {name!r}; known: {', '.join(designs)}")
+    return designs[name]

@@ -1,0 +1,65 @@
+"""The scenario flags shared by every command that runs something, and their checks.
+
+Flags are read as strings and checked here, so every mistake is one line naming the flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench.errors import UsageError
+from variants.contract import Scenario
+
+__all__ = ["add_scenario_flags", "scenario_from_args", "scenario_flags"]
+
+
+def add_scenario_flags(parser: argparse.ArgumentParser, items_default: int = 100_000) -> None:
+    """Add --producers, --consumers, --capacity, --items, --arrival, --work, --payload."""
+    group = parser.add_argument_group("scenario")
+    group.add_argument("--producers", default="1", metavar="P", help="producer workers (default 1)")
+    group.add_argument("--consumers", default="1", metavar="C", help="consumer workers (default 1)")
+    group.add_argument("--capacity", default="inf", metavar="N|inf", help="buffer slots (default inf)")
+    group.add_argument("--items", default=str(items_default), metavar="K",
+                       help=f"items in total (default {items_default})")
+    group.add_argument("--arrival", default="flat", metavar="SPEC",
+                       help="flat, steady:RATE, burst:SIZE:RATE or poisson:RATE (default flat)")
+    group.add_argument("--work", default="none", metavar="SPEC",
+                       help="none, cpu:DURATION or io:DURATION, e.g. cpu:20us (default none)")
+    group.add_argument("--payload", default="0", metavar="BYTES", help="bytes per item (default 0)")
+
+
+def _int(value: str, flag: str, minimum: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise UsageError(f"{flag} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise UsageError(f"{flag} must be >= {minimum}, got {number}")
+    return number
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """Build the Scenario the flags describe; UsageError on any bad value."""
+    capacity = None if args.capacity == "inf" else _int(args.capacity, "--capacity", 1)
+    try:
+        return Scenario(
+            producers=_int(args.producers, "--producers", 1),
+            consumers=_int(args.consumers, "--consumers", 1),
+            items=_int(args.items, "--items", 1),
+            capacity=capacity,
+            arrival=args.arrival,
+            work=args.work,
+            payload=_int(args.payload, "--payload", 0),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def scenario_flags(scenario: Scenario) -> list[str]:
+    """The command-line flags that rebuild `scenario` (the inverse of scenario_from_args)."""
+    return [
+        f"--producers={scenario.producers}", f"--consumers={scenario.consumers}",
+        f"--capacity={'inf' if scenario.capacity is None else scenario.capacity}",
+        f"--items={scenario.items}", f"--arrival={scenario.arrival}", f"--work={scenario.work}",
+        f"--payload={scenario.payload}",
+    ]
