@@ -30,24 +30,56 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m bench", description="Producer/consumer designs, measured.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    commands.add_parser("list", help="show the designs")
+    listing = commands.add_parser("list", help="show the designs, or a profile's benchmarks")
+    listing.add_argument("--profile", metavar="NAME", help="show this profile's cells and time estimate")
 
-    run = commands.add_parser("run", help="run one design on one scenario")
+    every = commands.add_parser("all", help="run a profile's whole matrix under pyperf")
+    every.add_argument("--profile", default="quick", metavar="NAME", help="smoke, quick (default) or full")
+    every.add_argument("--only", metavar="REGEX", help="run only the benchmarks whose name matches")
+    every.add_argument("--out", metavar="DIR", help="run folder (default results/<UTC time>-<profile>)")
+    every.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR")
+
+    run = commands.add_parser("run", help="run one design on one scenario (under pyperf unless --once)")
     run.add_argument("variant", help="design name (see `list`)")
-    run.add_argument("--once", action="store_true", help="one verified run, no pyperf")
+    run.add_argument("--once", action="store_true", help="one verified run, without pyperf")
     run.add_argument("--json", action="store_true", help="with --once: print one JSON object")
     add_scenario_flags(run)
     return parser
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print the designs: name, model, seed, summary."""
+    """Print the designs (name, model, seeds, summary), or with --profile that profile's cells."""
+    if args.profile:
+        return _list_profile(args.profile)
     designs = all_designs()
     width = max(map(len, designs))
     print(f"{'name':<{width}}  {'model':<9}  {'seeds':<8}  summary")
     for name, design in designs.items():
         print(f"{name:<{width}}  {design.MODEL:<9}  {design.SEED:<8}  {design.SUMMARY}")
     return 0
+
+
+def _list_profile(name: str) -> int:
+    from bench.profiles import cells, get_profile
+
+    profile = get_profile(name)
+    listed = cells(profile)
+    runnable = [cell for cell in listed if not cell.unsupported]
+    width = max(len(cell.name) for cell in listed)
+    for cell in listed:
+        note = f"n/a: {cell.unsupported}" if cell.unsupported else f"{cell.scenario.items} items"
+        print(f"{cell.name:<{width}}  {note}")
+    minutes = len(runnable) * profile.seconds_per_cell / 60
+    print(f"profile {profile.name}: {len(runnable)} benchmarks, {len(listed) - len(runnable)} n/a; "
+          f"pyperf {' '.join(profile.pyperf_flags())}; about {minutes:.1f} min on 2 cores")
+    return 0
+
+
+def cmd_all(args: argparse.Namespace) -> int:
+    """Run a profile's matrix (see bench/orchestrate.py)."""
+    from bench.orchestrate import run_all
+
+    return run_all(args.profile, args.only, args.out, args.resume)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -57,8 +89,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")
-    if not args.once:
-        raise UsageError("run without --once (under pyperf) is not available yet; add --once")
     result = run_once(design, scenario)
     report = {
         "variant": design.NAME, "benchmark": f"{design.NAME}/{scenario.name}",
@@ -88,12 +118,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run}
+COMMANDS = {"list": cmd_list, "run": cmd_run, "all": cmd_all}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse argv and run the command; bad input is one line on stderr and exit status 2."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv[:1] == ["run"] and "--once" not in argv:  # under pyperf: its parser takes the rest
+            from bench.pyperf_run import run_pyperf
+            return run_pyperf(argv[1:])
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except UsageError as exc:

@@ -1,0 +1,200 @@
+"""`python -m bench all`: walk a profile's matrix, one pyperf benchmark per subprocess.
+
+Each benchmark runs as `python -m bench run VARIANT <scenario flags> <profile's pyperf flags> -o TMP`
+in its own session (so Ctrl-C and timeouts can stop its whole process tree). pyperf's output goes to
+pyperf.log in the run folder; the terminal gets one progress bar. A finished benchmark's files are renamed
+into parts/ (atomic), run.json is rewritten after every benchmark, and suite.json is merged from the parts
+at the end, or when the run is interrupted. `--resume DIR` skips the benchmarks already in parts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.errors import UsageError
+from bench.flags import scenario_flags
+from bench.machine import ROOT, git_commit, load_average, machine_metadata
+from bench.once import deadline_for
+from bench.profiles import Cell, Profile, cells, get_profile
+from bench.store import RUN_FORMAT, merge_parts, part_stem, read_run, write_json
+
+__all__ = ["run_all", "RESULTS"]
+
+RESULTS = ROOT / "results"
+CELL_TIMEOUT_FLOOR = 60.0  # seconds any benchmark subprocess gets before it is killed, whatever its size
+
+
+def _cell_timeout(cell: Cell, profile: Profile) -> float:
+    """Backstop for one benchmark subprocess: every run hitting its watchdog deadline, plus start-up."""
+    runs = profile.processes * (profile.warmups + profile.values) * profile.loops
+    return CELL_TIMEOUT_FLOOR + runs * deadline_for(cell.scenario)
+
+
+def _kill_tree(process: subprocess.Popen) -> None:
+    """Kill a benchmark subprocess and everything it started (it leads its own session)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _failure_reason(metrics: Path, output: str, returncode: int) -> tuple[str, str]:
+    """Why a benchmark failed: the worker's own sidecar line if it wrote one, else pyperf's last words."""
+    if metrics.exists():
+        for line in reversed(metrics.read_text(encoding="utf-8").splitlines()):
+            record = json.loads(line)
+            if record.get("status") not in (None, "ok"):
+                return record["status"], record.get("reason") or "no reason given"
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    ours = [line for line in lines if line.startswith("prodcon: ")]
+    last = ours[-1] if ours else (lines[-1] if lines else f"exit status {returncode}")
+    if returncode < 0:
+        last = f"killed by signal {-returncode}: {last}"
+    return "failed", last[:300]
+
+
+def run_cell(cell: Cell, profile: Profile, folder: Path, log) -> tuple[str, str | None]:
+    """Run one benchmark in a subprocess; return (status, reason). Files land in parts/ only when ok."""
+    parts = folder / "parts"
+    stem = part_stem(cell.name)
+    tmp_json, tmp_metrics = parts / f".{stem}.json.tmp", parts / f".{stem}.metrics.tmp"
+    for tmp in (tmp_json, tmp_metrics):
+        tmp.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario),
+           *profile.pyperf_flags(), "--quiet", f"--output={tmp_json}", f"--metrics={tmp_metrics}"]
+    log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
+    log.flush()
+    process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    timeout = _cell_timeout(cell, profile)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_tree(process)
+        output = process.stdout.read() if process.stdout else ""
+        log.write(output)
+        return "timeout", f"benchmark killed after {timeout:.0f} s"
+    except BaseException:  # Ctrl-C, SIGTERM: no child outlives the orchestrator
+        _kill_tree(process)
+        for tmp in (tmp_json, tmp_metrics):
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        if process.stdout:
+            process.stdout.close()
+    log.write(output)
+    log.flush()
+    if process.returncode == 0 and tmp_json.exists():
+        if tmp_metrics.exists():
+            os.replace(tmp_metrics, parts / f"{stem}.metrics.jsonl")
+        os.replace(tmp_json, parts / f"{stem}.json")
+        return "ok", None
+    status, reason = _failure_reason(tmp_metrics, output, process.returncode)
+    for tmp in (tmp_json, tmp_metrics):
+        tmp.unlink(missing_ok=True)
+    return status, reason
+
+
+def _new_folder(profile: Profile, out: str | None) -> Path:
+    if out:
+        folder = Path(out).resolve()
+        if folder.exists() and any(folder.iterdir()):
+            raise UsageError(f"{out}: exists and is not empty; results are never overwritten "
+                             f"(use --resume {out} to finish that run)")
+    else:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        folder = RESULTS / f"{stamp}-{profile.name}"
+    (folder / "parts").mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run_all(profile_name: str, only: str | None, out: str | None, resume: str | None) -> int:
+    """Run (or resume) a profile's matrix; print the run folder; 0 when every benchmark passed."""
+    if resume:
+        folder = Path(resume).resolve()
+        state = read_run(folder)
+        profile = get_profile(state["profile"])
+        only = state.get("only")
+    else:
+        profile = get_profile(profile_name)
+    try:
+        pattern = re.compile(only) if only else None
+    except re.error as exc:
+        raise UsageError(f"--only: bad regular expression {only!r}: {exc}") from None
+    chosen = [cell for cell in cells(profile) if pattern is None or pattern.search(cell.name)]
+    if not chosen:
+        raise UsageError(f"--only {only!r} matches no benchmark of profile {profile.name}")
+    if not resume:
+        folder = _new_folder(profile, out)
+        state = {"format": RUN_FORMAT, "profile": profile.name, "only": only, "cells": {}}
+    state.update(command=[sys.executable, "-m", "bench", *sys.argv[1:]], git_commit=git_commit(),
+                 machine=machine_metadata(), load_start=load_average(),
+                 started=datetime.now(UTC).isoformat(timespec="seconds"),
+                 pyperf_effort=profile.pyperf_flags())
+    for cell in chosen:
+        done = (folder / "parts" / f"{part_stem(cell.name)}.json").exists()
+        if cell.unsupported:
+            state["cells"][cell.name] = {"status": "n/a", "reason": cell.unsupported}
+        elif not done:
+            state["cells"][cell.name] = {"status": "pending", "reason": None}
+    write_json(folder / "run.json", state)
+    todo = [cell for cell in chosen if state["cells"].get(cell.name, {}).get("status") not in ("ok", "n/a")
+            and not (folder / "parts" / f"{part_stem(cell.name)}.json").exists()]
+
+    from tqdm import tqdm  # the orchestrator only
+
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    start = time.monotonic()
+    try:
+        with open(folder / "pyperf.log", "a", encoding="utf-8") as log, \
+                tqdm(total=len(todo), unit="bench", file=sys.stderr, mininterval=0.5,
+                     bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}") as bar:
+            for cell in todo:
+                bar.set_postfix_str(cell.name)
+                status, reason = run_cell(cell, profile, folder, log)
+                state["cells"][cell.name] = {"status": status, "reason": reason}
+                write_json(folder / "run.json", state)
+                if status != "ok":
+                    bar.write(f"{status}: {cell.name}: {reason}", file=sys.stderr)
+                bar.update(1)
+    except KeyboardInterrupt:
+        _finish(folder, state, chosen, time.monotonic() - start, interrupted=True)
+        print(f"interrupted; finished benchmarks are kept in {folder}\n"
+              f"resume with: python -m bench all --resume {folder}", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return _finish(folder, state, chosen, time.monotonic() - start, interrupted=False)
+
+
+def _finish(folder: Path, state: dict, chosen: list[Cell], wall: float, interrupted: bool) -> int:
+    merged = merge_parts(folder, [cell.name for cell in chosen])
+    state.update(finished=datetime.now(UTC).isoformat(timespec="seconds"), wall_s=round(wall, 1),
+                 load_end=load_average(), interrupted=interrupted)
+    write_json(folder / "run.json", state)
+    if interrupted:
+        return 130
+    statuses = [entry["status"] for entry in state["cells"].values()]
+    failed = [(name, entry) for name, entry in state["cells"].items()
+              if entry["status"] in ("failed", "timeout")]
+    print(f"{merged} benchmarks measured, {statuses.count('n/a')} n/a, {len(failed)} failed "
+          f"in {wall:.0f} s")
+    for name, entry in failed:
+        print(f"  {entry['status']}: {name}: {entry['reason']}")
+    print(f"results: {folder}")
+    if merged:
+        print(f"read them: python -m pyperf stats {folder / 'suite.json'}")
+    return 1 if failed else 0

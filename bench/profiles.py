@@ -1,0 +1,111 @@
+"""The profiles: which cells of the matrix `bench all` runs, and how hard pyperf works on each.
+
+The matrix is not a blind cross product (DESIGN.md): throughput over topology x capacity with no work;
+consumer work at a few topologies; arrival patterns at one topology with a slow consumer (the bursty
+network producer feeding a slow database consumer). Item counts are fixed per kind of cell and recorded in
+every benchmark's metadata, because the count changes the figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.designs import all_designs
+from bench.errors import UsageError
+from variants.contract import Scenario
+
+__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells"]
+
+THROUGHPUT_ITEMS = 20_000  # per run for closed-loop cells with a buffer of 16 or more
+SLOW_ITEMS = 2_000  # per run where each hand-off costs tens of us or more: capacity 1 or 2, or real work
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named matrix and pyperf's effort on each benchmark of it."""
+
+    name: str
+    topologies: tuple[tuple[int, int], ...]  # (P, C) for the throughput grid
+    capacities: tuple[int | None, ...]  # for the throughput grid
+    work_topologies: tuple[tuple[int, int], ...]  # where consumer work is measured (capacity 16)
+    works: tuple[str, ...]  # consumer work specs other than none
+    arrivals: tuple[str, ...]  # paced arrival specs, measured at 1:1, capacity 16, ARRIVAL_WORK
+    processes: int  # pyperf worker processes per benchmark
+    values: int  # measured values per process
+    warmups: int  # warm-up runs per process
+    loops: int  # scenario runs per value (fixed: no calibration run)
+    seconds_per_cell: float  # the estimate `list --profile` shows, measured on 2 cores
+
+    def pyperf_flags(self) -> list[str]:
+        """The pyperf options of this profile's effort."""
+        return [f"--processes={self.processes}", f"--values={self.values}",
+                f"--warmups={self.warmups}", f"--loops={self.loops}"]
+
+
+ARRIVAL_WORK = "io:50us"  # the slow consumer behind paced arrivals: 50 us per item, below the mean gap
+
+PROFILES = {
+    "smoke": Profile(
+        name="smoke", topologies=((1, 1), (2, 2)), capacities=(1, None), work_topologies=(),
+        works=(), arrivals=("burst:50:10000",), processes=1, values=1, warmups=0, loops=1,
+        seconds_per_cell=0.6,
+    ),
+    "quick": Profile(
+        name="quick", topologies=((1, 1), (4, 1), (1, 4), (4, 4)), capacities=(1, 16, 1024, None),
+        work_topologies=((1, 1), (4, 4)), works=("cpu:20us", "io:200us"),
+        arrivals=("steady:10000", "burst:100:10000", "poisson:10000"),
+        processes=2, values=3, warmups=1, loops=1, seconds_per_cell=2.0,
+    ),
+    "full": Profile(
+        name="full", topologies=((1, 1), (2, 1), (1, 2), (2, 2), (4, 1), (1, 4), (4, 4), (8, 8)),
+        capacities=(1, 2, 16, 128, 1024, None),
+        work_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
+        works=("cpu:20us", "cpu:200us", "io:200us", "io:1ms"),
+        arrivals=("steady:5000", "steady:15000", "burst:100:5000", "burst:1000:10000", "poisson:5000",
+                  "poisson:15000"),
+        processes=5, values=4, warmups=1, loops=1, seconds_per_cell=5.0,
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called `name`; UsageError listing the known ones otherwise."""
+    if name not in PROFILES:
+        raise UsageError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One benchmark of a profile: a design on a scenario, or n/a with the design's reason."""
+
+    variant: str
+    scenario: Scenario
+    unsupported: str | None  # the design's one-line reason, or None when it runs
+
+    @property
+    def name(self) -> str:
+        """The pyperf benchmark name: variant/p{P}c{C}/cap{N|inf}/{arrival}/{work}."""
+        return f"{self.variant}/{self.scenario.name}"
+
+
+def _scenarios(profile: Profile) -> list[Scenario]:
+    found: list[Scenario] = []
+    for producers, consumers in profile.topologies:
+        for capacity in profile.capacities:
+            slow = capacity is not None and capacity <= 2
+            found.append(Scenario(producers, consumers, SLOW_ITEMS if slow else THROUGHPUT_ITEMS, capacity))
+    for producers, consumers in profile.work_topologies:
+        for work in profile.works:
+            found.append(Scenario(producers, consumers, SLOW_ITEMS, 16, work=work))
+    for arrival in profile.arrivals:
+        found.append(Scenario(1, 1, SLOW_ITEMS, 16, arrival=arrival, work=ARRIVAL_WORK))
+    return found
+
+
+def cells(profile: Profile, designs: list[str] | None = None) -> list[Cell]:
+    """Every cell of the profile, design by design, n/a cells included (they are listed, not run)."""
+    known = all_designs()
+    names = designs if designs is not None else list(known)
+    return [Cell(name, scenario, known[name].unsupported(scenario))
+            for name in names for scenario in _scenarios(profile)]

@@ -1,0 +1,95 @@
+"""The result store: one folder per run, every file written atomically (temp file + rename).
+
+A run folder holds run.json (format below), suite.json (pyperf's format, merged from parts/), metrics.jsonl
+(the sidecar lines of every benchmark), pyperf.log (everything pyperf printed) and parts/ (one pyperf file
+and one metrics file per finished benchmark; `bench all --resume` skips the benchmarks found there).
+
+run.json format versions: 1 = this layout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from bench.errors import UsageError
+
+__all__ = ["RUN_FORMAT", "write_atomic", "write_json", "read_run", "part_stem", "merge_parts"]
+
+RUN_FORMAT = 1
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path so that a reader sees the old file or the new one, never half of one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write data as indented JSON with sorted keys, atomically."""
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_run(folder: Path) -> dict:
+    """Read a run folder's run.json; UsageError saying what is wrong with it."""
+    path = Path(folder) / "run.json"
+    if not Path(folder).is_dir():
+        raise UsageError(f"{folder}: not a folder")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{folder}: no run.json: not a run folder of `bench all`") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: unreadable: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else None
+        raise UsageError(f"{path}: unknown format {found!r} (this version reads {RUN_FORMAT})")
+    return data
+
+
+def part_stem(benchmark: str) -> str:
+    """A file name stem for a benchmark name (slashes and odd characters made safe)."""
+    return re.sub(r"[^A-Za-z0-9_.:-]", "_", benchmark.replace("/", "__"))
+
+
+def merge_parts(folder: Path, benchmarks: list[str]) -> int:
+    """Merge the finished parts of `benchmarks` (in that order) into suite.json and metrics.jsonl.
+
+    Returns how many benchmarks the suite holds. Parts that are missing are left out.
+    """
+    import pyperf  # the orchestrator only: workers never merge
+
+    folder = Path(folder)
+    parts = folder / "parts"
+    loaded, metrics = [], []
+    for name in benchmarks:
+        stem = part_stem(name)
+        if (parts / f"{stem}.json").exists():
+            loaded.append(pyperf.Benchmark.load(str(parts / f"{stem}.json")))
+            metrics_file = parts / f"{stem}.metrics.jsonl"
+            if metrics_file.exists():
+                metrics.append(metrics_file.read_text(encoding="utf-8"))
+    write_atomic(folder / "metrics.jsonl", "".join(metrics))
+    if loaded:
+        suite = pyperf.BenchmarkSuite(loaded)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".suite.", suffix=".json")
+        os.close(fd)
+        os.unlink(tmp)  # pyperf refuses to replace a file; it writes a new one, then we rename it
+        try:
+            suite.dump(tmp)
+            os.replace(tmp, folder / "suite.json")
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    return len(loaded)

@@ -1,0 +1,451 @@
+"""The contract suite, run against every design in variants.REGISTRY.
+
+One behaviour suite parametrised over the registry (see ../shared/STYLE.md, "Tests"):
+
+- the matrix: every topology x capacity x work cell, run through bench.once.run_once (watchdog and
+  verifier), plus direct checks of exactly-once, per-producer FIFO, exact order for 1:1 and no workers left;
+- random scenarios over the same space with hypothesis, derandomized so every run tests the same cases;
+- a bounded buffer never holds more than its capacity, watched through each module's `Buffer` name;
+- a cross-check of the registry against the files in variants/ and the seed documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import queue
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import variants
+from bench.once import RunResult, run_once
+from variants import REGISTRY, generator, greenlets, lock_list, multiprocess, std_queue, two_lock
+from variants import asyncio_queue as asyncio_design
+from variants.contract import Scenario
+from variants.workload import item_id
+
+DESIGNS = sorted(REGISTRY)
+TOPOLOGIES = [(1, 1), (1, 4), (4, 1), (4, 4), (3, 5)]
+CAPACITIES = [1, 2, 16, 1024, None]
+WORKS = ["none", "cpu:20us", "io:200us"]
+ITEMS = {"none": 400, "cpu:20us": 400, "io:200us": 200}  # io waits add up: greenlet serializes them
+
+VARIANTS_DIR = Path(variants.__file__).parent
+NON_DESIGN_MODULES = {"__init__", "contract", "workload", "threads"}
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+def expected_unsupported(name: str, scenario: Scenario) -> bool:
+    """The only cells a design may refuse: two_lock has a single slot."""
+    return name == "two_lock" and scenario.capacity != 1
+
+
+class RunHung(BaseException):  # noqa: N818 - not an Exception on purpose, see check_run
+    """A run missed its deadline: its threads may still be running, so stop at once."""
+
+
+# --- shared checks ----------------------------------------------------------------------------------------
+
+
+def check_run(design: ModuleType, scenario: Scenario) -> RunResult:
+    """Run the scenario once under the watchdog and check the outcome directly as well as by verify."""
+    threads_before = set(threading.enumerate())
+    result = run_once(design, scenario)
+    where = f"{design.NAME} {scenario.name} ({scenario.items} items)"
+    if result.status == "timeout" or result.poisoned:
+        # A BaseException: hypothesis re-raises it instead of shrinking, which would rerun hung scenarios
+        # in a process whose hung threads are still running.
+        raise RunHung(f"{where}: {result.status}: {result.reason}")
+    assert result.ok, f"{where}: {result.status}: {result.reason}"
+
+    leftover = [t.name for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    assert not leftover, f"{where}: threads left running: {leftover}"
+    children = multiprocessing.active_children()
+    assert not children, f"{where}: processes left running: {children}"
+
+    outcome = result.outcome
+    assert len(outcome.received) == scenario.consumers, where
+    assert outcome.errors == (), where
+    for got in outcome.received:
+        for item in got:
+            expected = item_id(item) if not scenario.payload else (item_id(item), bytes(scenario.payload))
+            assert item == expected, f"{where}: malformed item {item!r}"
+
+    ids = [item_id(item) for got in outcome.received for item in got]
+    assert sorted(ids) == list(range(scenario.items)), f"{where}: not exactly once"
+
+    if design.FIFO:
+        for c, got in enumerate(outcome.received):
+            for p in range(scenario.producers):
+                from_p = [item_id(item) for item in got if item_id(item) % scenario.producers == p]
+                assert from_p == sorted(from_p), f"{where}: consumer {c}: producer {p}'s items out of order"
+        if scenario.producers == 1 and scenario.consumers == 1:
+            assert [item_id(item) for item in outcome.received[0]] == list(range(scenario.items)), where
+    return result
+
+
+# --- 1. the matrix ----------------------------------------------------------------------------------------
+
+
+def matrix_cells():
+    for name in DESIGNS:
+        for producers, consumers in TOPOLOGIES:
+            for capacity in CAPACITIES:
+                for work in WORKS:
+                    cap = "inf" if capacity is None else capacity
+                    yield pytest.param(name, producers, consumers, capacity, work,
+                                       id=f"{name}-p{producers}c{consumers}-cap{cap}-{work}")
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_unsupported_only_where_expected(name):
+    """Nothing is skipped silently: only two_lock refuses a cell, with a one-line reason."""
+    design = REGISTRY[name]
+    for producers, consumers in TOPOLOGIES:
+        for capacity in CAPACITIES:
+            for work in WORKS:
+                for payload in (0, 16):
+                    scenario = Scenario(producers, consumers, ITEMS[work], capacity=capacity, work=work,
+                                        payload=payload)
+                    reason = design.unsupported(scenario)
+                    if not expected_unsupported(name, scenario):
+                        assert reason is None, f"{name} refuses {scenario.name}: {reason!r}"
+                        continue
+                    assert isinstance(reason, str), f"{name} takes {scenario.name}"
+                    cap = "unbounded" if capacity is None else capacity
+                    assert re.fullmatch(
+                        rf"two_lock has a single slot: capacity must be 1, got {cap}", reason), reason
+                    assert reason.strip() and "\n" not in reason
+
+
+@pytest.mark.timeout(40)  # run_once's own deadline (>= 10 s) and grace come first, with their reason
+@pytest.mark.parametrize(("name", "producers", "consumers", "capacity", "work"), matrix_cells())
+def test_matrix(name, producers, consumers, capacity, work):
+    design = REGISTRY[name]
+    scenario = Scenario(producers, consumers, ITEMS[work], capacity=capacity, work=work)
+    reason = design.unsupported(scenario)
+    if reason is not None:
+        assert expected_unsupported(name, scenario), f"{name} refuses {scenario.name}: {reason}"
+        pytest.skip(reason)
+    check_run(design, scenario)
+
+
+# --- 2. random scenarios ----------------------------------------------------------------------------------
+
+RATES = st.integers(20_000, 200_000)  # items/s over all producers: 300 items arrive within 15 ms
+ARRIVALS = st.one_of(
+    st.just("flat"),
+    st.builds("steady:{}".format, RATES),
+    st.builds("burst:{}:{}".format, st.integers(1, 50), RATES),
+    st.builds("poisson:{}".format, RATES),
+)
+
+
+@st.composite
+def scenarios(draw, design: ModuleType) -> Scenario:
+    """A random scenario the design takes: its capacity is drawn among those it supports."""
+    base = Scenario(
+        producers=draw(st.integers(1, 5)),
+        consumers=draw(st.integers(1, 5)),
+        items=draw(st.integers(1, 300)),
+        arrival=draw(ARRIVALS),
+        work=draw(st.sampled_from(["none", "cpu:5us", "io:50us"])),
+        payload=draw(st.sampled_from([0, 16])),
+    )
+    capacities = [c for c in (1, 2, 3, 16, None) if design.unsupported(replace(base, capacity=c)) is None]
+    assume(capacities)
+    return replace(base, capacity=draw(st.sampled_from(capacities)))
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", DESIGNS)
+def test_random_scenarios(name):
+    design = REGISTRY[name]
+
+    @settings(max_examples=5 if design.MODEL == "process" else 15, deadline=None, derandomize=True,
+              database=None)
+    @given(scenarios(design))
+    def check(scenario):
+        check_run(design, scenario)
+
+    check()
+
+
+# --- 3. a bounded buffer never holds more than its capacity -----------------------------------------------
+#
+# Each instrument substitutes the module's `Buffer` (two_lock: `Pipeline`) with a subclass that records the
+# depth after every put, under the buffer's lock where it has one, and returns the list of buffers made.
+# Each buffer then offers `peak` (deepest seen) and `capacity` (the bound it was made with, None if none).
+
+
+class _PeakList(list):
+    """lock_list's storage: `append` runs inside Buffer.try_put's `with self._lock`."""
+
+    peak = 0
+
+    def append(self, item):
+        super().append(item)
+        self.peak = max(self.peak, len(self))
+
+
+def instrument_lock_list(monkeypatch) -> list:
+    made = []
+
+    class PeakBuffer(lock_list.Buffer):
+        def __init__(self, capacity=None):
+            super().__init__(capacity)
+            self._list = _PeakList()
+            made.append(self)
+
+        @property
+        def peak(self):
+            return self._list.peak
+
+    monkeypatch.setattr(lock_list, "Buffer", PeakBuffer)
+    return made
+
+
+def instrument_two_lock(monkeypatch) -> list:
+    """Count messages written to the slot and not yet read: by protocol, at most one."""
+    made = []
+
+    class PeakPipeline(two_lock.Pipeline):
+        capacity = 1
+
+        def __init__(self):
+            self._count_lock = threading.Lock()
+            self._depth = self.peak = 0
+            self._armed = False
+            super().__init__()  # its `self.message = None` is not a put
+            self._armed = True
+            made.append(self)
+
+        @property
+        def message(self):
+            if self._armed:
+                with self._count_lock:
+                    self._depth -= 1
+            return self._message
+
+        @message.setter
+        def message(self, value):
+            if self._armed:
+                with self._count_lock:
+                    self._depth += 1
+                    self.peak = max(self.peak, self._depth)
+            self._message = value
+
+        def __repr__(self):
+            return f"<PeakPipeline peak={self.peak}>"
+
+    monkeypatch.setattr(two_lock, "Pipeline", PeakPipeline)
+    return made
+
+
+def _peak_queue_class(base: type, made: list) -> type:
+    """queue.Queue and asyncio.Queue call `_put` under their lock (the event loop for asyncio)."""
+
+    class PeakQueue(base):
+        def _init(self, maxsize):
+            super()._init(maxsize)
+            self.peak = 0
+            self.capacity = maxsize or None
+            made.append(self)
+
+        def _put(self, item):
+            super()._put(item)
+            self.peak = max(self.peak, self._qsize())
+
+    return PeakQueue
+
+
+def instrument_queue(monkeypatch) -> list:
+    made = []
+    monkeypatch.setattr(std_queue, "Buffer", _peak_queue_class(queue.Queue, made))
+    return made
+
+
+def instrument_asyncio(monkeypatch) -> list:
+    made = []
+    monkeypatch.setattr(asyncio_design, "Buffer", _peak_queue_class(asyncio.Queue, made))
+    return made
+
+
+def _instrument_deque(module: ModuleType, monkeypatch) -> list:
+    """generator and greenlet: one thread, the deque needs no lock; the bound is the scenario's."""
+    made = []
+
+    class PeakDeque(deque):
+        capacity = None  # the deque itself is unbounded: run() enforces the limit
+
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.peak = 0
+            made.append(self)
+
+        def append(self, item):
+            super().append(item)
+            self.peak = max(self.peak, len(self))
+
+    monkeypatch.setattr(module, "Buffer", PeakDeque)
+    return made
+
+
+class _QueueWatch:
+    """multiprocess: the queue lives in the parent; a thread samples its qsize() during the run."""
+
+    def __init__(self, maxsize, made_with):
+        self.maxsize, self.made_with, self.samples = maxsize, made_with, []
+
+    @property
+    def capacity(self):
+        return self.maxsize or None
+
+    @property
+    def peak(self):
+        return max(self.samples, default=0)
+
+
+def instrument_multiprocess(monkeypatch) -> list:
+    made = []
+    original = multiprocess.Buffer
+
+    def watched_buffer(ctx, maxsize):
+        buffer = original(ctx, maxsize)
+        made.append(_QueueWatch(maxsize, buffer))
+        return buffer
+
+    monkeypatch.setattr(multiprocess, "Buffer", watched_buffer)
+    return made
+
+
+INSTRUMENTS = {
+    "lock_list": instrument_lock_list,
+    "two_lock": instrument_two_lock,
+    "queue": instrument_queue,
+    "generator": lambda monkeypatch: _instrument_deque(generator, monkeypatch),
+    "greenlet": lambda monkeypatch: _instrument_deque(greenlets, monkeypatch),
+    "multiprocess": instrument_multiprocess,
+    "asyncio": instrument_asyncio,
+}
+
+
+def run_watched(design: ModuleType, scenario: Scenario, made: list) -> None:
+    """check_run, with a sampler thread for multiprocess queues (started before, so not a leftover)."""
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            for watch in made:
+                if isinstance(watch, _QueueWatch):
+                    try:
+                        watch.samples.append(watch.made_with.qsize())
+                    except NotImplementedError:  # macOS has no sem_getvalue
+                        return
+            time.sleep(20e-6)
+
+    sampler = threading.Thread(target=sample, name="qsize sampler", daemon=True)
+    sampler.start()
+    try:
+        check_run(design, scenario)
+    finally:
+        stop.set()
+        sampler.join(5)
+
+
+def test_every_design_is_instrumented():
+    assert set(INSTRUMENTS) == set(REGISTRY)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("capacity", [1, 2, 16])
+@pytest.mark.parametrize("name", DESIGNS)
+def test_buffer_never_exceeds_capacity(name, capacity, monkeypatch):
+    design = REGISTRY[name]
+    made = INSTRUMENTS[name](monkeypatch)
+    scenario = Scenario(4, 4, 400, capacity=capacity)
+    if design.unsupported(scenario):
+        pytest.skip(design.unsupported(scenario))
+    run_watched(design, scenario, made)
+
+    assert len(made) == 1, f"{name} made {len(made)} buffers"
+    buffer = made[0]
+    if name == "multiprocess":
+        assert buffer.maxsize == capacity
+        assert buffer.made_with._maxsize == capacity
+        if not buffer.samples:
+            pytest.skip("qsize() is not implemented on this platform")
+    else:
+        assert buffer.capacity in (capacity, None), f"{name} made its buffer with bound {buffer.capacity}"
+        assert buffer.peak >= 1, f"{name}: nothing was ever put in the watched buffer"
+    assert buffer.peak <= capacity, f"{name}: {buffer.peak} items in a buffer of capacity {capacity}"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", DESIGNS)
+def test_unbounded_buffer_is_made_unbounded(name, monkeypatch):
+    design = REGISTRY[name]
+    made = INSTRUMENTS[name](monkeypatch)
+    scenario = Scenario(2, 2, 100, capacity=None)
+    if design.unsupported(scenario):
+        pytest.skip(design.unsupported(scenario))
+    run_watched(design, scenario, made)
+    assert len(made) == 1
+    assert made[0].capacity is None
+
+
+@pytest.mark.parametrize("name", ["generator", "greenlet", "asyncio"])
+def test_one_thread_designs_fill_the_buffer(name, monkeypatch):
+    """Deterministic schedules: four producers outpace one consumer until the buffer is full, not beyond.
+
+    generator and greenlet run the tasks round-robin (four puts per get); an asyncio producer does not
+    yield while the queue has room.
+    """
+    design = REGISTRY[name]
+    made = INSTRUMENTS[name](monkeypatch)
+    check_run(design, Scenario(4, 1, 200, capacity=16))
+    assert [buffer.peak for buffer in made] == [16]
+
+
+# --- 4. cross-check: the registry against variants/ and the seeds -----------------------------------------
+
+
+def test_every_module_in_variants_is_a_design_or_known():
+    files = {path.stem for path in VARIANTS_DIR.glob("*.py")}
+    registered = {Path(module.__file__).stem for module in REGISTRY.values()}
+    assert files - NON_DESIGN_MODULES == registered, "a module in variants/ is neither registered nor known"
+    assert NON_DESIGN_MODULES <= files
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_design_module_keeps_the_contract(name):
+    module = REGISTRY[name]
+    assert Path(module.__file__).parent == VARIANTS_DIR
+    assert module.NAME == name
+    assert module.MODEL in variants.MODELS
+    assert isinstance(module.SUMMARY, str) and module.SUMMARY.strip() and "\n" not in module.SUMMARY
+    assert isinstance(module.FIFO, bool)
+    assert callable(module.unsupported)
+    assert callable(module.run)
+    assert re.fullmatch(r"\d{3}(, \d{3})*", module.SEED), f"SEED {module.SEED!r}: expected e.g. '000, 003'"
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_design_seeds_exist(name):
+    if not SEEDS_DIR.is_dir():
+        pytest.skip(f"no seed folder at {SEEDS_DIR}")
+    for number in REGISTRY[name].SEED.split(", "):
+        assert list(SEEDS_DIR.glob(f"{number}_*.txt")), f"{name}: seed {number} not in {SEEDS_DIR}"
+
+
+def test_every_model_has_a_design():
+    assert {module.MODEL for module in REGISTRY.values()} == set(variants.MODELS)
