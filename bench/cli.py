@@ -12,7 +12,7 @@ import sys
 
 from bench.designs import all_designs, get_design
 from bench.errors import UsageError
-from bench.flags import add_scenario_flags, scenario_from_args
+from bench.flags import add_scenario_flags, deadline_from_args, scenario_from_args
 from bench.once import run_once
 
 __all__ = ["main"]
@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--only", metavar="REGEX", help="run only the benchmarks whose name matches")
     every.add_argument("--out", metavar="DIR", help="run folder (default results/<UTC time>-<profile>)")
     every.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR")
+    every.add_argument("--deadline", metavar="SECONDS",
+                       help="watchdog deadline of each scenario run (default: derived from the scenario)")
+
+    fidelity = commands.add_parser("fidelity", help="compare the suite's figures with plain hand-timed loops")
+    fidelity.add_argument("--rounds", default="3", metavar="N", help="interleaved rounds (default 3)")
 
     run = commands.add_parser("run", help="run one design on one scenario (under pyperf unless --once)")
     run.add_argument("variant", help="design name (see `list`)")
@@ -79,7 +84,23 @@ def cmd_all(args: argparse.Namespace) -> int:
     """Run a profile's matrix (see bench/orchestrate.py)."""
     from bench.orchestrate import run_all
 
-    return run_all(args.profile, args.only, args.out, args.resume)
+    return run_all(args.profile, args.only, args.out, args.resume, deadline_from_args(args))
+
+
+def cmd_fidelity(args: argparse.Namespace) -> int:
+    """Print suite vs hand-timed seconds per item for every design at 1:1; exit 1 if a ratio > LIMIT."""
+    from bench.fidelity import LIMIT, format_fidelity, measure_fidelity
+
+    try:
+        rounds = int(args.rounds)
+    except ValueError:
+        raise UsageError(f"--rounds must be a whole number, got {args.rounds!r}") from None
+    if rounds < 1:
+        raise UsageError(f"--rounds must be >= 1, got {rounds}")
+    rows = measure_fidelity(rounds)
+    for line in format_fidelity(rows):
+        print(line)
+    return 0 if all(row["ratio"] <= LIMIT for row in rows) else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -89,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")
-    result = run_once(design, scenario)
+    result = run_once(design, scenario, deadline_from_args(args))
     report = {
         "variant": design.NAME, "benchmark": f"{design.NAME}/{scenario.name}",
         "producers": scenario.producers, "consumers": scenario.consumers,
@@ -118,7 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "all": cmd_all}
+COMMANDS = {"list": cmd_list, "run": cmd_run, "all": cmd_all, "fidelity": cmd_fidelity}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import argparse
 from bench.errors import UsageError
 from variants.contract import Scenario
 
-__all__ = ["add_scenario_flags", "scenario_from_args", "scenario_flags"]
+__all__ = ["add_scenario_flags", "scenario_from_args", "scenario_flags", "deadline_from_args"]
 
 
 def add_scenario_flags(parser: argparse.ArgumentParser, items_default: int = 100_000) -> None:
@@ -26,6 +26,21 @@ def add_scenario_flags(parser: argparse.ArgumentParser, items_default: int = 100
     group.add_argument("--work", default="none", metavar="SPEC",
                        help="none, cpu:DURATION or io:DURATION, e.g. cpu:20us (default none)")
     group.add_argument("--payload", default="0", metavar="BYTES", help="bytes per item (default 0)")
+    parser.add_argument("--deadline", metavar="SECONDS",
+                        help="watchdog deadline of each run (default: derived from the scenario)")
+
+
+def deadline_from_args(args: argparse.Namespace) -> float | None:
+    """The --deadline value in seconds, or None for the scenario's own deadline."""
+    if args.deadline is None:
+        return None
+    try:
+        seconds = float(args.deadline)
+    except ValueError:
+        raise UsageError(f"--deadline must be a number of seconds, got {args.deadline!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise UsageError(f"--deadline must be > 0, got {args.deadline}")
+    return seconds
 
 
 def _int(value: str, flag: str, minimum: int) -> int:

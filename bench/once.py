@@ -96,7 +96,7 @@ def run_once(design: ModuleType, scenario: Scenario, deadline: float | None = No
         killed = stop_children()
         runner.join(GRACE)  # a design blocked on a killed process may now finish
         detail = f"; {killed} child processes terminated" if killed else ""
-        return RunResult("timeout", f"did not finish within {deadline:.0f} s{detail}", None,
+        return RunResult("timeout", f"did not finish within {deadline:.3g} s{detail}", None,
                          poisoned=runner.is_alive())
     threads, processes = _leftovers(threads_before, runner)
     if threads or processes:

@@ -32,10 +32,10 @@ RESULTS = ROOT / "results"
 CELL_TIMEOUT_FLOOR = 60.0  # seconds any benchmark subprocess gets before it is killed, whatever its size
 
 
-def _cell_timeout(cell: Cell, profile: Profile) -> float:
+def _cell_timeout(cell: Cell, profile: Profile, deadline: float | None) -> float:
     """Backstop for one benchmark subprocess: every run hitting its watchdog deadline, plus start-up."""
     runs = profile.processes * (profile.warmups + profile.values) * profile.loops
-    return CELL_TIMEOUT_FLOOR + runs * deadline_for(cell.scenario)
+    return CELL_TIMEOUT_FLOOR + runs * (deadline or deadline_for(cell.scenario))
 
 
 def _kill_tree(process: subprocess.Popen) -> None:
@@ -62,7 +62,8 @@ def _failure_reason(metrics: Path, output: str, returncode: int) -> tuple[str, s
     return "failed", last[:300]
 
 
-def run_cell(cell: Cell, profile: Profile, folder: Path, log) -> tuple[str, str | None]:
+def run_cell(cell: Cell, profile: Profile, folder: Path, log, deadline: float | None = None
+             ) -> tuple[str, str | None]:
     """Run one benchmark in a subprocess; return (status, reason). Files land in parts/ only when ok."""
     parts = folder / "parts"
     stem = part_stem(cell.name)
@@ -71,11 +72,13 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log) -> tuple[str, str 
         tmp.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario),
            *profile.pyperf_flags(), "--quiet", f"--output={tmp_json}", f"--metrics={tmp_metrics}"]
+    if deadline:
+        cmd.append(f"--deadline={deadline}")
     log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
     log.flush()
     process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    timeout = _cell_timeout(cell, profile)
+    timeout = _cell_timeout(cell, profile, deadline)
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -121,7 +124,8 @@ def _on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def run_all(profile_name: str, only: str | None, out: str | None, resume: str | None) -> int:
+def run_all(profile_name: str, only: str | None, out: str | None, resume: str | None,
+            deadline: float | None = None) -> int:
     """Run (or resume) a profile's matrix; print the run folder; 0 when every benchmark passed."""
     if resume:
         folder = Path(resume).resolve()
@@ -164,7 +168,7 @@ def run_all(profile_name: str, only: str | None, out: str | None, resume: str | 
                      bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}") as bar:
             for cell in todo:
                 bar.set_postfix_str(cell.name)
-                status, reason = run_cell(cell, profile, folder, log)
+                status, reason = run_cell(cell, profile, folder, log, deadline)
                 state["cells"][cell.name] = {"status": status, "reason": reason}
                 write_json(folder / "run.json", state)
                 if status != "ok":

@@ -18,7 +18,7 @@ import sys
 
 from bench.designs import EXTRA_DESIGNS_ENV, get_design
 from bench.errors import UsageError
-from bench.flags import add_scenario_flags, scenario_flags, scenario_from_args
+from bench.flags import add_scenario_flags, deadline_from_args, scenario_flags, scenario_from_args
 from bench.machine import git_commit
 from bench.once import run_once
 
@@ -54,11 +54,11 @@ class _Sidecar:
             file.write(json.dumps(record, sort_keys=True) + "\n")
 
 
-def _time_func(loops: int, design, scenario, sidecar: _Sidecar) -> float:
+def _time_func(loops: int, design, scenario, deadline: float | None, sidecar: _Sidecar) -> float:
     sidecar.calls += 1
     total = 0.0
     for _ in range(loops):
-        result = run_once(design, scenario)
+        result = run_once(design, scenario, deadline)
         if not result.ok:
             sidecar.write({"status": result.status, "reason": result.reason, "verified": False})
             print(f"prodcon: {sidecar.benchmark}: {result.status}: {result.reason}", file=sys.stderr,
@@ -80,6 +80,8 @@ def run_pyperf(argv: list[str]) -> int:
         cmd.extend([args.variant, *scenario_flags(scenario_from_args(args))])
         if args.metrics:
             cmd.append(f"--metrics={args.metrics}")
+        if args.deadline:
+            cmd.append(f"--deadline={args.deadline}")
 
     runner = pyperf.Runner(program_args=("-m", "bench", "run"), add_cmdline_args=add_flags)
     parser = runner.argparser
@@ -95,6 +97,7 @@ def run_pyperf(argv: list[str]) -> int:
     args = runner.parse_args(argv)
     design = get_design(args.variant)
     scenario = scenario_from_args(args)
+    deadline = deadline_from_args(args)
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")
@@ -113,6 +116,6 @@ def run_pyperf(argv: list[str]) -> int:
     if hasattr(os, "sched_getaffinity"):
         metadata["prodcon_cpu_affinity"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
     sidecar = _Sidecar(args.metrics, name, args)
-    runner.bench_time_func(name, _time_func, design, scenario, sidecar,
+    runner.bench_time_func(name, _time_func, design, scenario, deadline, sidecar,
                            inner_loops=scenario.items, metadata=metadata)
     return 0
