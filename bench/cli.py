@@ -12,7 +12,7 @@ import sys
 
 from bench.designs import all_designs, get_design
 from bench.errors import UsageError
-from bench.flags import add_scenario_flags, deadline_from_args, scenario_from_args
+from bench.flags import add_scenario_flags, apply_spin_rate, deadline_from_args, scenario_from_args
 from bench.once import run_once
 
 __all__ = ["main"]
@@ -107,6 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario once, verify it, print its figures; exit 0 only when it verified."""
     design = get_design(args.variant)
     scenario = scenario_from_args(args)
+    apply_spin_rate(args)
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 
 from bench.errors import UsageError
+from variants import workload
 from variants.contract import Scenario
 
-__all__ = ["add_scenario_flags", "scenario_from_args", "scenario_flags", "deadline_from_args"]
+__all__ = ["add_scenario_flags", "scenario_from_args", "scenario_flags", "deadline_from_args",
+           "apply_spin_rate"]
 
 
 def add_scenario_flags(parser: argparse.ArgumentParser, items_default: int = 100_000) -> None:
@@ -28,6 +30,21 @@ def add_scenario_flags(parser: argparse.ArgumentParser, items_default: int = 100
     group.add_argument("--payload", default="0", metavar="BYTES", help="bytes per item (default 0)")
     parser.add_argument("--deadline", metavar="SECONDS",
                         help="watchdog deadline of each run (default: derived from the scenario)")
+    parser.add_argument("--spin-rate", metavar="STEPS_PER_S",
+                        help="steps per second of the cpu-work loop (default: measured in this process)")
+
+
+def apply_spin_rate(args: argparse.Namespace) -> None:
+    """Set the cpu-work rate from --spin-rate, if given."""
+    if args.spin_rate is None:
+        return
+    try:
+        rate = float(args.spin_rate)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate < float("inf"):
+        raise UsageError(f"--spin-rate must be a positive number, got {args.spin_rate!r}")
+    workload.set_spins_per_second(rate)
 
 
 def deadline_from_args(args: argparse.Namespace) -> float | None:

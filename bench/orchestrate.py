@@ -25,6 +25,7 @@ from bench.machine import ROOT, git_commit, load_average, machine_metadata
 from bench.once import deadline_for
 from bench.profiles import Cell, Profile, cells, get_profile
 from bench.store import RUN_FORMAT, merge_parts, part_stem, read_run, write_json
+from variants import workload
 
 __all__ = ["run_all", "RESULTS"]
 
@@ -62,8 +63,8 @@ def _failure_reason(metrics: Path, output: str, returncode: int) -> tuple[str, s
     return "failed", last[:300]
 
 
-def run_cell(cell: Cell, profile: Profile, folder: Path, log, deadline: float | None = None
-             ) -> tuple[str, str | None]:
+def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
+             deadline: float | None = None) -> tuple[str, str | None]:
     """Run one benchmark in a subprocess; return (status, reason). Files land in parts/ only when ok."""
     parts = folder / "parts"
     stem = part_stem(cell.name)
@@ -71,7 +72,8 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, deadline: float | 
     for tmp in (tmp_json, tmp_metrics):
         tmp.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario),
-           *profile.pyperf_flags(), "--quiet", f"--output={tmp_json}", f"--metrics={tmp_metrics}"]
+           *profile.pyperf_flags(), "--quiet", f"--output={tmp_json}", f"--metrics={tmp_metrics}",
+           f"--spin-rate={spin_rate}"]
     if deadline:
         cmd.append(f"--deadline={deadline}")
     log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
@@ -143,7 +145,9 @@ def run_all(profile_name: str, only: str | None, out: str | None, resume: str | 
         raise UsageError(f"--only {only!r} matches no benchmark of profile {profile.name}")
     if not resume:
         folder = _new_folder(profile, out)
-        state = {"format": RUN_FORMAT, "profile": profile.name, "only": only, "cells": {}}
+        # cpu work is calibrated once per run, so that cpu:20us is the same work in every benchmark
+        state = {"format": RUN_FORMAT, "profile": profile.name, "only": only, "cells": {},
+                 "spin_rate": workload.spins_per_second()}
     state.update(command=[sys.executable, "-m", "bench", *sys.argv[1:]], git_commit=git_commit(),
                  machine=machine_metadata(), load_start=load_average(),
                  started=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -168,7 +172,7 @@ def run_all(profile_name: str, only: str | None, out: str | None, resume: str | 
                      bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}") as bar:
             for cell in todo:
                 bar.set_postfix_str(cell.name)
-                status, reason = run_cell(cell, profile, folder, log, deadline)
+                status, reason = run_cell(cell, profile, folder, log, state["spin_rate"], deadline)
                 state["cells"][cell.name] = {"status": status, "reason": reason}
                 write_json(folder / "run.json", state)
                 if status != "ok":

@@ -18,9 +18,16 @@ import sys
 
 from bench.designs import EXTRA_DESIGNS_ENV, get_design
 from bench.errors import UsageError
-from bench.flags import add_scenario_flags, deadline_from_args, scenario_flags, scenario_from_args
+from bench.flags import (
+    add_scenario_flags,
+    apply_spin_rate,
+    deadline_from_args,
+    scenario_flags,
+    scenario_from_args,
+)
 from bench.machine import git_commit
 from bench.once import run_once
+from variants import workload
 
 __all__ = ["run_pyperf", "DEFAULT_ITEMS"]
 
@@ -82,6 +89,7 @@ def run_pyperf(argv: list[str]) -> int:
             cmd.append(f"--metrics={args.metrics}")
         if args.deadline:
             cmd.append(f"--deadline={args.deadline}")
+        cmd.append(f"--spin-rate={workload.spins_per_second()}")  # one rate for every worker
 
     runner = pyperf.Runner(program_args=("-m", "bench", "run"), add_cmdline_args=add_flags)
     parser = runner.argparser
@@ -98,6 +106,7 @@ def run_pyperf(argv: list[str]) -> int:
     design = get_design(args.variant)
     scenario = scenario_from_args(args)
     deadline = deadline_from_args(args)
+    apply_spin_rate(args)
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")
@@ -111,6 +120,7 @@ def run_pyperf(argv: list[str]) -> int:
         "prodcon_capacity": "inf" if scenario.capacity is None else scenario.capacity,
         "prodcon_items": scenario.items, "prodcon_arrival": scenario.arrival, "prodcon_work": scenario.work,
         "prodcon_payload": scenario.payload, "prodcon_switch_interval": sys.getswitchinterval(),
+        "prodcon_spin_rate": workload.spins_per_second(),
         "prodcon_git_commit": git_commit(),
     }
     if hasattr(os, "sched_getaffinity"):

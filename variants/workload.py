@@ -25,7 +25,7 @@ from dataclasses import dataclass
 __all__ = [
     "SENTINEL", "SEED", "Arrival", "Work", "Plan",
     "parse_arrival", "parse_work", "parse_duration", "plan", "item_id", "spin", "spins_per_second",
-    "TimedRegion", "cpu_seconds",
+    "TimedRegion", "cpu_seconds", "set_spins_per_second",
 ]
 
 SENTINEL = None  # the stop marker: one per consumer, after every producer has finished; pickles as itself
@@ -129,16 +129,29 @@ def spin(n: int) -> None:
 
 
 def spins_per_second() -> float:
-    """Steps of `spin` per second on this machine, measured once per process (best of 5 runs)."""
+    """Steps of `spin` per second: the rate set by set_spins_per_second, else measured once per process.
+
+    Measured as the best of 20 runs of 2 ms: the best run is the one least disturbed by other load. A
+    whole benchmark run should measure it once and set it in every process (bench passes --spin-rate),
+    so that cpu:20us means the same work in every benchmark of the run.
+    """
     global _spins_per_second
     if _spins_per_second is None:
-        n, best = 200_000, float("inf")
-        for _ in range(5):
+        n, best = 50_000, float("inf")
+        for _ in range(20):
             start = time.perf_counter()
             spin(n)
             best = min(best, time.perf_counter() - start)
         _spins_per_second = n / best
     return _spins_per_second
+
+
+def set_spins_per_second(rate: float) -> None:
+    """Use this rate for cpu work instead of measuring it in this process."""
+    global _spins_per_second
+    if not rate > 0:
+        raise ValueError(f"spin rate must be > 0, got {rate!r}")
+    _spins_per_second = float(rate)
 
 
 @dataclass(frozen=True)
