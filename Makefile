@@ -23,8 +23,7 @@ lint: venv
 	$(PY) -m ruff check .
 
 run: venv
-	$(PY) -m bench list
-	$(PY) -m bench run queue --once
+	$(PY) -m bench all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -21,11 +21,14 @@ EXTRA_DESIGNS_ENV = "PRODCON_EXTRA_DESIGNS"
 def all_designs() -> dict[str, ModuleType]:
     """Every known design by NAME: the registry's, then the extra modules'."""
     designs = dict(REGISTRY)
-    for module_name in filter(None, os.environ.get(EXTRA_DESIGNS_ENV, "").split(",")):
+    names = [name.strip() for name in os.environ.get(EXTRA_DESIGNS_ENV, "").split(",")]
+    for module_name in filter(None, names):
         try:
-            module = importlib.import_module(module_name.strip())
+            module = importlib.import_module(module_name)
         except ImportError as exc:
             raise UsageError(f"{EXTRA_DESIGNS_ENV}: cannot import {module_name!r}: {exc}") from None
+        if not isinstance(getattr(module, "NAME", None), str):
+            raise UsageError(f"{EXTRA_DESIGNS_ENV}: {module_name!r} is not a design module (no NAME)")
         designs[module.NAME] = module
     return designs
 

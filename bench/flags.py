@@ -6,6 +6,7 @@ Flags are read as strings and checked here, so every mistake is one line naming 
 from __future__ import annotations
 
 import argparse
+import re
 
 from bench.errors import UsageError
 from variants import workload
@@ -56,15 +57,14 @@ def deadline_from_args(args: argparse.Namespace) -> float | None:
     except ValueError:
         raise UsageError(f"--deadline must be a number of seconds, got {args.deadline!r}") from None
     if not 0 < seconds < float("inf"):
-        raise UsageError(f"--deadline must be > 0, got {args.deadline}")
+        raise UsageError(f"--deadline must be a positive finite number of seconds, got {args.deadline!r}")
     return seconds
 
 
 def _int(value: str, flag: str, minimum: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise UsageError(f"{flag} must be a whole number, got {value!r}") from None
+    if not re.fullmatch(r"-?\d+", value):
+        raise UsageError(f"{flag} must be a whole number, got {value!r}")
+    number = int(value)
     if number < minimum:
         raise UsageError(f"{flag} must be >= {minimum}, got {number}")
     return number

@@ -48,7 +48,7 @@ PROFILES = {
     "smoke": Profile(
         name="smoke", topologies=((1, 1), (2, 2)), capacities=(1, None), work_topologies=(),
         works=(), arrivals=("burst:50:10000",), processes=1, values=1, warmups=0, loops=1,
-        seconds_per_cell=0.6,
+        seconds_per_cell=0.5,
     ),
     "quick": Profile(
         name="quick", topologies=((1, 1), (4, 1), (1, 4), (4, 4)), capacities=(1, 16, 1024, None),
@@ -63,7 +63,7 @@ PROFILES = {
         works=("cpu:20us", "cpu:200us", "io:200us", "io:1ms"),
         arrivals=("steady:5000", "steady:15000", "burst:100:5000", "burst:1000:10000", "poisson:5000",
                   "poisson:15000"),
-        processes=5, values=4, warmups=1, loops=1, seconds_per_cell=5.0,
+        processes=4, values=3, warmups=1, loops=1, seconds_per_cell=5.0,
     ),
 }
 

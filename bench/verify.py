@@ -29,7 +29,9 @@ def verify(scenario: Scenario, outcome: Outcome, fifo: bool = True) -> str | Non
         return f"expected {scenario.consumers} consumer lists, got {len(outcome.received)}"
     try:
         ids = [item_id(item) for got in outcome.received for item in got]
-    except (TypeError, IndexError):
+    except (TypeError, IndexError, KeyError):
+        ids = None
+    if ids is None or any(type(i) is not int for i in ids):
         return "a consumer received something that is not an item"
     if len(ids) != scenario.items or set(ids) != set(range(scenario.items)):
         counts = Counter(ids)

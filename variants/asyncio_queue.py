@@ -2,12 +2,14 @@
 
 The event loop replaces the hand-made schedulers of the generator and greenlet designs: a task that finds
 the queue empty (or full) waits on a future the queue resolves, instead of polling. Paced arrivals and
-`io` work are `await asyncio.sleep`. The loop is built before the clock starts; tasks start inside it.
+`io` work are `await asyncio.sleep`, on a select()-based loop for microsecond timers (see _loop). The loop
+is built before the clock starts; tasks start inside it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import selectors
 import time
 
 from variants import workload
@@ -61,6 +63,14 @@ async def _main(scenario: Scenario, plan: workload.Plan, received: list[list]) -
     return timed
 
 
+def _loop() -> asyncio.AbstractEventLoop:
+    # The default loop on Linux waits in epoll, whose timeout is whole milliseconds (selectors.py rounds
+    # up): `await asyncio.sleep(200e-6)` takes over 1 ms, so sub-millisecond io work and arrival gaps
+    # would measure the selector's granularity, not the design. select() takes microseconds; with the
+    # loop's one self-pipe to watch it costs no more than epoll here.
+    return asyncio.SelectorEventLoop(selectors.SelectSelector())
+
+
 def unsupported(scenario: Scenario) -> str | None:
     """asyncio.Queue takes every scenario."""
     return None
@@ -70,6 +80,6 @@ def run(scenario: Scenario) -> Outcome:
     """Run the scenario once on a fresh event loop."""
     plan = workload.plan(scenario)
     received = [[] for _ in range(scenario.consumers)]
-    with asyncio.Runner() as runner:
+    with asyncio.Runner(loop_factory=_loop) as runner:
         timed = runner.run(_main(scenario, plan, received))
     return Outcome(timed.elapsed, received, extras={"cpu_s": timed.cpu})

@@ -32,24 +32,24 @@ SENTINEL = None  # the stop marker: one per consumer, after every producer has f
 SEED = 20261123  # seeds the poisson gaps; producer p uses SEED + p
 
 _UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
-_DURATION = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(s|ms|us|ns)$")
+_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"  # plain decimal: no sign, exponent, spaces or underscores
+_DURATION = re.compile(_NUMBER + r"(s|ms|us|ns)")
 
 
 def parse_duration(text: str) -> float:
     """Parse '20us', '1.5ms', '2s' into seconds; ValueError on anything else."""
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if not match:
         raise ValueError(f"bad duration {text!r}: expected a number with a unit s, ms, us or ns, e.g. 20us")
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def _positive(text: str, what: str, spec: str, kind: type = float) -> float:
-    try:
-        value = kind(text)
-    except ValueError:
-        value = 0
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"bad arrival spec {spec!r}: {what} must be a positive number, got {text!r}")
+    pattern = r"\d+" if kind is int else _NUMBER
+    value = kind(text) if re.fullmatch(pattern, text) else 0
+    if not value > 0:
+        number = "whole number" if kind is int else "number"
+        raise ValueError(f"bad arrival spec {spec!r}: {what} must be a positive {number}, got {text!r}")
     return value
 
 
