@@ -13,6 +13,7 @@ benchmark, pid, phase (calibration, warmup or value), elapsed and CPU seconds, s
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 
@@ -74,8 +75,10 @@ def _time_func(loops: int, design, scenario, deadline: float | None, sidecar: _S
             os._exit(1)  # the worker fails, so the benchmark fails; a hung design's threads die with it
         outcome = result.outcome
         total += outcome.elapsed
+        cpu = outcome.extras.get("cpu_s")
         sidecar.write({"status": "ok", "verified": True, "items": scenario.items, "loops": loops,
-                       "elapsed_s": outcome.elapsed, "cpu_s": outcome.extras.get("cpu_s")})
+                       "elapsed_s": outcome.elapsed, "cpu_s": cpu,
+                       "cpu_s_per_item": None if cpu is None else cpu / scenario.items})
     return total
 
 
@@ -121,7 +124,7 @@ def run_pyperf(argv: list[str]) -> int:
         "prodcon_items": scenario.items, "prodcon_arrival": scenario.arrival, "prodcon_work": scenario.work,
         "prodcon_payload": scenario.payload, "prodcon_switch_interval": sys.getswitchinterval(),
         "prodcon_spin_rate": workload.spins_per_second(),
-        "prodcon_git_commit": git_commit(),
+        "prodcon_git_commit": git_commit(), "prodcon_mp_start_method": multiprocessing.get_start_method(),
     }
     if hasattr(os, "sched_getaffinity"):
         metadata["prodcon_cpu_affinity"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
