@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--profile", metavar="NAME", help="show this profile's cells and time estimate")
 
     every = commands.add_parser("all", help="run a profile's whole matrix under pyperf")
-    every.add_argument("--profile", default="quick", metavar="NAME", help="smoke, quick (default) or full")
+    every.add_argument("--profile", metavar="NAME", help="smoke, quick (default) or full")
     every.add_argument("--only", metavar="REGEX", help="run only the benchmarks whose name matches")
     every.add_argument("--out", metavar="DIR", help="run folder (default results/<UTC time>-<profile>)")
     every.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR")

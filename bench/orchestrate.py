@@ -78,9 +78,9 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
         cmd.append(f"--deadline={deadline}")
     log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
     log.flush()
+    timeout = _cell_timeout(cell, profile, deadline)  # before Popen: nothing between it and the try
     process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    timeout = _cell_timeout(cell, profile, deadline)
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -112,7 +112,7 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
 def _new_folder(profile: Profile, out: str | None) -> Path:
     if out:
         folder = Path(out).resolve()
-        if folder.exists() and any(folder.iterdir()):
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise UsageError(f"{out}: exists and is not empty; results are never overwritten "
                              f"(use --resume {out} to finish that run)")
     else:
@@ -126,16 +126,26 @@ def _on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def run_all(profile_name: str, only: str | None, out: str | None, resume: str | None,
+def run_all(profile_name: str | None, only: str | None, out: str | None, resume: str | None,
             deadline: float | None = None) -> int:
-    """Run (or resume) a profile's matrix; print the run folder; 0 when every benchmark passed."""
+    """Run (or resume) a profile's matrix; print the run folder; 0 when every benchmark passed.
+
+    A resumed run keeps the profile and --only of the run it resumes.
+    """
+    command = [sys.executable, "-m", "bench", *sys.argv[1:]]
     if resume:
+        if profile_name or only or out:
+            raise UsageError("--resume takes the profile, --only and folder of the run it resumes; "
+                             "drop --profile, --only and --out")
         folder = Path(resume).resolve()
         state = read_run(folder)
         profile = get_profile(state["profile"])
         only = state.get("only")
+        state.setdefault("spin_rate", workload.spins_per_second())
+        state.setdefault("resumed_with", []).append(command)
+        (folder / "parts").mkdir(exist_ok=True)
     else:
-        profile = get_profile(profile_name)
+        profile = get_profile(profile_name or "quick")
     try:
         pattern = re.compile(only) if only else None
     except re.error as exc:
@@ -147,8 +157,8 @@ def run_all(profile_name: str, only: str | None, out: str | None, resume: str | 
         folder = _new_folder(profile, out)
         # cpu work is calibrated once per run, so that cpu:20us is the same work in every benchmark
         state = {"format": RUN_FORMAT, "profile": profile.name, "only": only, "cells": {},
-                 "spin_rate": workload.spins_per_second()}
-    state.update(command=[sys.executable, "-m", "bench", *sys.argv[1:]], git_commit=git_commit(),
+                 "spin_rate": workload.spins_per_second(), "command": command}
+    state.update(git_commit=git_commit(),
                  machine=machine_metadata(), load_start=load_average(),
                  started=datetime.now(UTC).isoformat(timespec="seconds"),
                  pyperf_effort=profile.pyperf_flags())

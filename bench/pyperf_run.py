@@ -129,6 +129,10 @@ def run_pyperf(argv: list[str]) -> int:
     if hasattr(os, "sched_getaffinity"):
         metadata["prodcon_cpu_affinity"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
     sidecar = _Sidecar(args.metrics, name, args)
-    runner.bench_time_func(name, _time_func, design, scenario, deadline, sidecar,
-                           inner_loops=scenario.items, metadata=metadata)
+    try:
+        runner.bench_time_func(name, _time_func, design, scenario, deadline, sidecar,
+                               inner_loops=scenario.items, metadata=metadata)
+    except RuntimeError as exc:  # pyperf: a worker failed; it has said why on stderr
+        print(f"prodcon: {name}: {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -27,6 +27,7 @@ def write_atomic(path: Path, text: str) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; results are for reading
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(text)
             file.flush()
@@ -56,6 +57,8 @@ def read_run(folder: Path) -> dict:
     if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
         found = data.get("format") if isinstance(data, dict) else None
         raise UsageError(f"{path}: unknown format {found!r} (this version reads {RUN_FORMAT})")
+    if not isinstance(data.get("profile"), str) or not isinstance(data.get("cells"), dict):
+        raise UsageError(f"{path}: not a run.json of `bench all`: no profile or no cells")
     return data
 
 

@@ -1,0 +1,514 @@
+"""`python -m bench all` and `list --profile`: the orchestrator, its run folder, resume, failures, signals.
+
+Every test runs `python -m bench` in a subprocess (see ../shared/STYLE.md, "Tests") on a few cells of the
+smoke profile picked with --only. Design fixtures join the registry through PRODCON_EXTRA_DESIGNS:
+tests.fixtures.stuck (never finishes) and tests.fixtures.killer (its worker is killed by SIGKILL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pyperf
+import pytest
+
+from bench.designs import EXTRA_DESIGNS_ENV
+from bench.profiles import cells, get_profile
+from bench.store import part_stem
+from variants import two_lock
+from variants.contract import Scenario
+
+ROOT = Path(__file__).parents[1]
+MACHINE_KEYS = {"cpu_count", "cpu_affinity", "mp_start_method", "switch_interval_s", "python_version",
+                "pyperf_version"}
+INTERRUPT_ONLY = "^(lock_list|two_lock|queue)/"
+
+
+def _env(extra: str | None = None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != EXTRA_DESIGNS_ENV}
+    if extra:
+        env[EXTRA_DESIGNS_ENV] = extra
+    return env
+
+
+def bench(*args: str, extra: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m bench ARGS` from the repository root, output captured."""
+    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, env=_env(extra),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+
+
+def selected(only: str, profile: str = "smoke") -> list[str]:
+    """The names of the runnable cells of `profile` that `only` selects, in run order."""
+    pattern = re.compile(only)
+    return [cell.name for cell in cells(get_profile(profile)) if pattern.search(cell.name)
+            and not cell.unsupported]
+
+
+def read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def suite_names(folder: Path) -> list[str]:
+    return pyperf.BenchmarkSuite.load(str(folder / "suite.json")).get_benchmark_names()
+
+
+def log_headers(folder: Path) -> list[str]:
+    """The benchmarks pyperf.log says were started, one `=== NAME` line each, in order."""
+    text = (folder / "pyperf.log").read_text(encoding="utf-8")
+    return [line[4:] for line in text.splitlines() if line.startswith("=== ")]
+
+
+def hidden_files(folder: Path) -> list[Path]:
+    """Temporary files (every temp file of the store is a dot file, most end in .tmp) under folder."""
+    return [path for path in folder.rglob("*") if path.name.startswith(".") or path.name.endswith(".tmp")]
+
+
+def assert_parts_load(folder: Path) -> list[str]:
+    """Every file in parts/ is whole: pyperf loads the .json, every metrics line is JSON; their names."""
+    names = []
+    for path in sorted((folder / "parts").iterdir()):
+        if path.name.endswith(".metrics.jsonl"):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                json.loads(line)
+        else:
+            assert path.suffix == ".json", path
+            names.append(pyperf.Benchmark.load(str(path)).get_name())
+            assert path.name == f"{part_stem(names[-1])}.json"
+    return names
+
+
+def _alive_with(proc: psutil.Process, marker: str) -> bool:
+    try:
+        return (proc.pid != os.getpid() and proc.status() != psutil.STATUS_ZOMBIE
+                and marker in " ".join(proc.cmdline()))
+    except psutil.Error:  # gone meanwhile
+        return False
+
+
+def assert_no_stray_process(marker: str, wait: float = 1.0) -> None:
+    """Fail if a live process names `marker` (a tmp_path) after `wait` seconds; kill it (by pid) anyway."""
+    limit = time.monotonic() + wait
+    while (left := [p for p in psutil.process_iter() if _alive_with(p, marker)]) and time.monotonic() < limit:
+        time.sleep(0.1)
+    described = []
+    for proc in left:
+        try:
+            described.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
+            proc.kill()
+        except psutil.Error:
+            pass
+    assert not described, "processes left running:\n" + "\n".join(described)
+
+
+# --- a tiny run ---------------------------------------------------------------------------------------
+
+TINY_ONLY = "^queue/p1c1/"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """`bench all --profile smoke --only ^queue/p1c1/`: (run folder, finished process)."""
+    folder = tmp_path_factory.mktemp("tiny").resolve() / "run"
+    proc = bench("all", "--profile", "smoke", "--only", TINY_ONLY, "--out", str(folder))
+    return folder, proc
+
+
+@pytest.mark.timeout(120)
+def test_tiny_run_exits_0_and_talks_little(tiny):
+    folder, proc = tiny
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stdout.splitlines()
+    assert 2 <= len(lines) <= 4, proc.stdout  # a summary, where the results are, how to read them
+    assert lines[0].startswith("3 benchmarks measured, 0 n/a, 0 failed in ")
+    assert f"results: {folder}" in lines
+    assert str(folder) in lines[-1]
+    for chatter in ("=== ", "$ ", " us", "Mean +- std dev", "WARNING"):  # pyperf's output went to the log
+        assert chatter not in proc.stdout
+
+
+@pytest.mark.timeout(120)
+def test_tiny_run_folder(tiny):
+    folder, proc = tiny
+    assert proc.returncode == 0, proc.stderr
+    names = selected(TINY_ONLY)
+    assert len(names) == 3
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "metrics.jsonl", "parts", "pyperf.log", "run.json", "suite.json"]
+    assert hidden_files(folder) == []
+
+    assert suite_names(folder) == names
+
+    parts = folder / "parts"
+    assert sorted(path.name for path in parts.glob("*.json")) == sorted(f"{part_stem(n)}.json" for n in names)
+    assert sorted(assert_parts_load(folder)) == sorted(names)
+
+    metrics = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert {record["benchmark"] for record in metrics} == set(names)
+    assert all(record["status"] == "ok" and record["verified"] is True for record in metrics)
+
+    log = (folder / "pyperf.log").read_text(encoding="utf-8")
+    assert log_headers(folder) == names
+    for name in names:
+        assert re.search(rf"^{re.escape(name)}: \d", log, re.MULTILINE)  # pyperf's own result line
+
+
+@pytest.mark.timeout(120)
+def test_tiny_run_json(tiny):
+    folder, proc = tiny
+    assert proc.returncode == 0, proc.stderr
+    state = read_json(folder / "run.json")
+    assert state["format"] == 1
+    assert state["profile"] == "smoke"
+    assert state["only"] == TINY_ONLY
+    assert state["interrupted"] is False
+    assert isinstance(state["git_commit"], str) and state["git_commit"]
+    assert MACHINE_KEYS <= set(state["machine"])
+    assert state["machine"]["cpu_count"] == os.cpu_count()
+    assert state["machine"]["pyperf_version"] == pyperf.__version__
+    assert state["machine"]["switch_interval_s"] == sys.getswitchinterval()
+    for key in ("load_start", "load_end"):
+        assert state[key] is None or len(state[key]) == 3
+    assert isinstance(state["wall_s"], float | int) and state["wall_s"] >= 0
+    assert state["cells"] == {name: {"status": "ok", "reason": None} for name in selected(TINY_ONLY)}
+
+
+@pytest.mark.timeout(120)
+def test_pyperf_stats_reads_the_suite(tiny):
+    folder, proc = tiny
+    assert proc.returncode == 0, proc.stderr
+    done = subprocess.run([sys.executable, "-m", "pyperf", "stats", str(folder / "suite.json")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    for name in selected(TINY_ONLY):
+        assert name in done.stdout
+
+
+@pytest.mark.timeout(120)
+def test_unsupported_cells_are_listed_as_na_and_not_run(tmp_path):
+    folder = tmp_path / "run"
+    proc = bench("all", "--profile", "smoke", "--only", "^two_lock/p1c1/", "--out", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1 benchmarks measured, 2 n/a, 0 failed in ")
+    cells_state = read_json(folder / "run.json")["cells"]
+    unbounded = "two_lock/p1c1/capinf/flat/none"
+    assert cells_state[unbounded] == {"status": "n/a", "reason": two_lock.unsupported(Scenario(1, 1, 20_000))}
+    assert cells_state[unbounded]["reason"]
+    assert cells_state["two_lock/p1c1/cap1/flat/none"]["status"] == "ok"
+    assert cells_state["two_lock/p1c1/cap16/burst:50:10000/io:50us"]["status"] == "n/a"
+    assert suite_names(folder) == ["two_lock/p1c1/cap1/flat/none"]
+    assert log_headers(folder) == ["two_lock/p1c1/cap1/flat/none"]
+
+
+# --- resume -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_resume_of_a_finished_run_runs_nothing(tiny, tmp_path):
+    source, proc = tiny
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "run"
+    shutil.copytree(source, folder)
+    resumed = bench("all", "--resume", str(folder))
+    assert resumed.returncode == 0, resumed.stderr
+    assert log_headers(folder) == selected(TINY_ONLY)  # no new benchmark started
+    assert suite_names(folder) == selected(TINY_ONLY)
+    assert f"results: {folder}" in resumed.stdout.splitlines()
+
+
+@pytest.mark.timeout(120)
+def test_resume_runs_exactly_the_missing_part(tiny, tmp_path):
+    source, proc = tiny
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "run"
+    shutil.copytree(source, folder)
+    names = selected(TINY_ONLY)
+    missing = names[1]
+    (folder / "parts" / f"{part_stem(missing)}.json").unlink()
+    (folder / "parts" / f"{part_stem(missing)}.metrics.jsonl").unlink()
+
+    resumed = bench("all", "--resume", str(folder))
+    assert resumed.returncode == 0, resumed.stderr
+    assert log_headers(folder) == [*names, missing]
+    assert suite_names(folder) == names
+    assert sorted(assert_parts_load(folder)) == sorted(names)
+    metrics = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert {record["benchmark"] for record in metrics} == set(names)
+    assert read_json(folder / "run.json")["cells"][missing] == {"status": "ok", "reason": None}
+    assert hidden_files(folder) == []
+
+
+# --- failures: a hung design, a killed worker -----------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_a_hung_benchmark_times_out_and_the_run_goes_on(tmp_path):
+    folder = tmp_path / "run"
+    proc = bench("all", "--profile", "smoke", "--only", "^(stuck|queue)/p1c1/capinf/", "--deadline", "2",
+                 "--out", str(folder), extra="tests.fixtures.stuck")
+    try:
+        assert proc.returncode == 1, proc.stderr
+        stuck, fine = "stuck/p1c1/capinf/flat/none", "queue/p1c1/capinf/flat/none"
+        state = read_json(folder / "run.json")
+        assert state["cells"][stuck] == {"status": "timeout", "reason": "did not finish within 2 s"}
+        assert state["cells"][fine] == {"status": "ok", "reason": None}
+        assert suite_names(folder) == [fine]
+        assert f"  timeout: {stuck}: did not finish within 2 s" in proc.stdout.splitlines()
+        assert proc.stdout.startswith("1 benchmarks measured, 0 n/a, 1 failed in ")
+        assert sorted(assert_parts_load(folder)) == [fine]
+        assert hidden_files(folder) == []
+    finally:
+        assert_no_stray_process(str(tmp_path))
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_worker_fails_its_benchmark_only(tmp_path):
+    folder = tmp_path / "run"
+    proc = bench("all", "--profile", "smoke", "--only", "^(killer|queue)/p1c1/capinf/", "--out", str(folder),
+                 extra="tests.fixtures.killer")
+    try:
+        assert proc.returncode == 1, proc.stderr
+        killed, fine = "killer/p1c1/capinf/flat/none", "queue/p1c1/capinf/flat/none"
+        state = read_json(folder / "run.json")
+        assert state["cells"][killed]["status"] == "failed"
+        assert "exit code -9" in state["cells"][killed]["reason"]  # pyperf's words for a worker killed by 9
+        assert state["cells"][fine] == {"status": "ok", "reason": None}
+        assert state["interrupted"] is False
+        assert suite_names(folder) == [fine]
+        assert f"  failed: {killed}: " in proc.stdout
+        assert hidden_files(folder) == []
+    finally:
+        assert_no_stray_process(str(tmp_path))
+
+
+# --- interrupted runs ------------------------------------------------------------------------------------
+
+
+def _default_sigint() -> None:  # a shell may have started us with SIGINT ignored; the child must not be
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
+    folder = tmp_path / "run"
+    names = selected(INTERRUPT_ONLY)
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        orchestrator = subprocess.Popen(
+            [sys.executable, "-m", "bench", "all", "--profile", "smoke", "--only", INTERRUPT_ONLY,
+             "--out", str(folder)], cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=stdout,
+            stderr=stderr, preexec_fn=_default_sigint)
+    try:
+        limit = time.monotonic() + 60
+        while not list((folder / "parts").glob("*.json")) and orchestrator.poll() is None:
+            assert time.monotonic() < limit, "no benchmark finished within 60 s"
+            time.sleep(0.02)
+        assert orchestrator.poll() is None, "the run ended before it could be interrupted"
+        orchestrator.send_signal(signum)
+        assert orchestrator.wait(timeout=30) == 130
+    finally:
+        if orchestrator.poll() is None:
+            orchestrator.kill()
+            orchestrator.wait(10)
+        assert_no_stray_process(str(tmp_path))
+
+    assert "--resume" in err.read_text()
+    assert "Traceback" not in err.read_text()
+    assert hidden_files(folder) == []
+    finished = assert_parts_load(folder)
+    assert 1 <= len(finished) < len(names)
+    state = read_json(folder / "run.json")
+    assert state["interrupted"] is True
+    assert {name for name, cell in state["cells"].items() if cell["status"] == "ok"} == set(finished)
+    assert suite_names(folder) == [name for name in names if name in finished]
+
+    resumed = bench("all", "--resume", str(folder))
+    assert resumed.returncode == 0, resumed.stderr
+    assert suite_names(folder) == names
+    headers = log_headers(folder)
+    for name in finished:
+        assert headers.count(name) == 1  # a finished benchmark is not run again
+    assert set(headers) == set(names)
+    state = read_json(folder / "run.json")
+    assert state["interrupted"] is False
+    assert all(state["cells"][name]["status"] == "ok" for name in names)
+    assert hidden_files(folder) == []
+    assert_no_stray_process(str(tmp_path))
+
+
+def _pyperf_workers(variant: str, marker: str) -> list[psutil.Process]:
+    """Live pyperf workers (`bench run --worker ... VARIANT ...`) whose command line names marker."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            argv = proc.cmdline()
+        except psutil.Error:
+            continue
+        if "--worker" in argv and variant in argv and _alive_with(proc, marker):
+            found.append(proc)
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_an_interrupt_kills_a_hung_benchmark_and_its_workers(tmp_path):
+    """Ctrl-C while a pyperf worker hangs (deadline 60 s): the whole tree dies now, not at the deadline."""
+    folder = tmp_path / "run"
+    fine, stuck = "queue/p1c1/capinf/flat/none", "stuck/p1c1/capinf/flat/none"
+    orchestrator = subprocess.Popen(
+        [sys.executable, "-m", "bench", "all", "--profile", "smoke", "--only", "^(stuck|queue)/p1c1/capinf/",
+         "--deadline", "60", "--out", str(folder)], cwd=ROOT, env=_env("tests.fixtures.stuck"),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint)
+    try:
+        limit = time.monotonic() + 60
+        while not _pyperf_workers("stuck", str(tmp_path)):
+            assert orchestrator.poll() is None, "the run ended before its stuck worker started"
+            assert time.monotonic() < limit, "no stuck worker within 60 s"
+            time.sleep(0.02)
+        orchestrator.send_signal(signal.SIGINT)
+        _, stderr = orchestrator.communicate(timeout=30)
+        assert orchestrator.returncode == 130
+    finally:
+        if orchestrator.poll() is None:
+            orchestrator.kill()
+            orchestrator.communicate(timeout=10)
+        assert_no_stray_process(str(tmp_path))
+    assert f"resume with: python -m bench all --resume {folder}" in stderr
+    assert hidden_files(folder) == []
+    assert assert_parts_load(folder) == [fine]
+    state = read_json(folder / "run.json")
+    assert state["interrupted"] is True
+    assert state["cells"] == {fine: {"status": "ok", "reason": None},
+                              stuck: {"status": "pending", "reason": None}}
+    assert suite_names(folder) == [fine]
+
+
+# --- bad input -------------------------------------------------------------------------------------------
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir()
+    (folder / name).write_text(text)
+    return folder
+
+
+def _results() -> list[str] | None:
+    """The default results folder's listing (None if there is none): bad input must not add to it."""
+    results = ROOT / "results"
+    return sorted(os.listdir(results)) if results.is_dir() else None
+
+
+BAD_INPUT = {  # id: (arguments given tmp_path, the error line as a regex given tmp_path)
+    "unknown profile": (lambda t: ["all", "--profile", "nope", "--out", str(t / "r")],
+                        lambda t: r"unknown profile 'nope'; known: smoke, quick, full"),
+    "resume a missing folder": (lambda t: ["all", "--resume", "/nonexistent/dir"],
+                                lambda t: r"/nonexistent/dir: not a folder"),
+    "resume an empty folder": (
+        lambda t: ["all", "--resume", str(t)],
+        lambda t: rf"{re.escape(str(t))}: no run.json: not a run folder of `bench all`"),
+    "resume, run.json not JSON": (
+        lambda t: ["all", "--resume", str(_write(t / "r", "run.json", "{not json"))],
+        lambda t: rf"{re.escape(str(t / 'r' / 'run.json'))}: unreadable: .+"),
+    "resume, run.json format 99": (
+        lambda t: ["all", "--resume", str(_write(t / "r", "run.json", '{"format": 99, "profile": "smoke"}'))],
+        lambda t: rf"{re.escape(str(t / 'r' / 'run.json'))}: unknown format 99 \(this version reads 1\)"),
+    "bad regex": (lambda t: ["all", "--profile", "smoke", "--only", "(", "--out", str(t / "r")],
+                  lambda t: r"--only: bad regular expression '\(': .+"),
+    "regex matches nothing": (
+        lambda t: ["all", "--profile", "smoke", "--only", "matches-nothing-xyz", "--out", str(t / "r")],
+        lambda t: r"--only 'matches-nothing-xyz' matches no benchmark of profile smoke"),
+    "out not empty": (
+        lambda t: ["all", "--profile", "smoke", "--only", TINY_ONLY, "--out",
+                   str(_write(t / "r", "keep", "x"))],
+        lambda t: rf"{re.escape(str(t / 'r'))}: exists and is not empty; .*--resume.*"),
+    "bad deadline": (lambda t: ["all", "--profile", "smoke", "--deadline", "-1", "--out", str(t / "r")],
+                     lambda t: r"--deadline must be a positive finite number of seconds, got '-1'"),
+    "list, unknown profile": (lambda t: ["list", "--profile", "nope"],
+                              lambda t: r"unknown profile 'nope'; known: smoke, quick, full"),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("args, message", list(BAD_INPUT.values()), ids=list(BAD_INPUT))
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    tmp_path = tmp_path.resolve()
+    argv = args(tmp_path)
+    before = sorted(tmp_path.rglob("*")), _results()
+    proc = bench(*argv, timeout=30)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert re.fullmatch(f"error: {message(tmp_path)}\n", proc.stderr), proc.stderr
+    assert (sorted(tmp_path.rglob("*")), _results()) == before  # nothing created, nothing overwritten
+
+
+def _run_folder(folder: Path, run_json: str) -> Path:
+    """A run folder as `bench all` leaves it before its first benchmark: run.json and an empty parts/."""
+    (_write(folder, "run.json", run_json) / "parts").mkdir()
+    return folder
+
+
+_BEFORE_SPIN_RATE = json.dumps({  # a run.json of format 1 as commit 4253ec2 wrote it, cut short
+    "format": 1, "profile": "smoke", "only": "^queue/p1c1/cap1/", "interrupted": True,
+    "cells": {"queue/p1c1/cap1/flat/none": {"status": "pending", "reason": None}}})
+
+ODD_RUN_FOLDERS = {  # each once ended in a traceback
+    "resume, run.json without profile": (
+        lambda t: ["all", "--resume", str(_write(t / "r", "run.json", '{"format": 1}'))]),
+    "resume, run.json without cells": (
+        lambda t: ["all", "--resume", str(_write(t / "r", "run.json", '{"format": 1, "profile": "smoke"}'))]),
+    "resume, run.json without spin_rate": (
+        lambda t: ["all", "--resume", str(_run_folder(t / "r", _BEFORE_SPIN_RATE))]),
+    "out is a file": (
+        lambda t: ["all", "--profile", "smoke", "--only", "^queue/p1c1/cap1/", "--out",
+                   str(_write(t / "r", "f", "x") / "f")]),
+    "resume with --only": (
+        lambda t: ["all", "--resume", str(_run_folder(t / "r", _BEFORE_SPIN_RATE)), "--only", "queue"]),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("args", list(ODD_RUN_FOLDERS.values()), ids=list(ODD_RUN_FOLDERS))
+def test_odd_run_folders_are_resumed_or_refused_in_one_line(tmp_path, args):
+    proc = bench(*args(tmp_path.resolve()), timeout=30)
+    assert "Traceback" not in proc.stderr
+    if proc.returncode != 0:  # refused: a usage error
+        assert proc.returncode == 2
+        assert re.fullmatch(r"error: [^\n]+\n", proc.stderr), proc.stderr
+
+
+# --- list --profile ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("profile", ["smoke", "quick"])
+def test_list_profile_shows_every_cell_and_an_estimate(profile):
+    proc = bench("list", "--profile", profile, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    *rows, last = proc.stdout.splitlines()
+    listed = cells(get_profile(profile))
+    assert len(rows) == len(listed)
+    for row, cell in zip(rows, listed, strict=True):
+        name, note = row.split(maxsplit=1)
+        assert name == cell.name
+        if cell.variant == "two_lock" and cell.scenario.capacity != 1:
+            assert note == f"n/a: {cell.unsupported}"
+        else:
+            assert note == f"{cell.scenario.items} items"
+    runnable = [cell for cell in listed if not cell.unsupported]
+    match = re.fullmatch(rf"profile {profile}: (\d+) benchmarks, (\d+) n/a; pyperf .+; "
+                         r"about (\d+\.\d) min on 2 cores", last)
+    assert match, last
+    assert int(match[1]) == len(runnable)
+    assert int(match[2]) == len(listed) - len(runnable)
+    assert float(match[3]) > 0
