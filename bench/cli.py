@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="watchdog deadline of each scenario run (default: derived from the scenario)")
 
     fidelity = commands.add_parser("fidelity", help="compare the suite's figures with plain hand-timed loops")
-    fidelity.add_argument("--rounds", default="3", metavar="N", help="interleaved rounds (default 3)")
+    fidelity.add_argument("--rounds", default="5", metavar="N", help="interleaved rounds (default 5)")
 
     run = commands.add_parser("run", help="run one design on one scenario (under pyperf unless --once)")
     run.add_argument("variant", help="design name (see `list`)")
