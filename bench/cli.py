@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="watchdog deadline of each scenario run (default: derived from the scenario)")
 
     fidelity = commands.add_parser("fidelity", help="compare the suite's figures with plain hand-timed loops")
+    fidelity.add_argument("variants", nargs="*", metavar="VARIANT", help="designs to measure (default: all)")
     fidelity.add_argument("--rounds", default="5", metavar="N", help="interleaved rounds (default 5)")
 
     run = commands.add_parser("run", help="run one design on one scenario (under pyperf unless --once)")
@@ -97,7 +98,8 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
         raise UsageError(f"--rounds must be a whole number, got {args.rounds!r}") from None
     if rounds < 1:
         raise UsageError(f"--rounds must be >= 1, got {rounds}")
-    rows = measure_fidelity(rounds)
+    names = [get_design(name).NAME for name in args.variants] or None
+    rows = measure_fidelity(rounds, names=names)
     for line in format_fidelity(rows):
         print(line)
     return 0 if all(row["ratio"] <= LIMIT for row in rows) else 1

@@ -68,7 +68,8 @@ def _hand(name: str, scenario: Scenario, processes: int, values: int) -> list[fl
     return found
 
 
-def measure_fidelity(rounds: int = 5, processes: int = 2, values: int = 5) -> list[dict]:
+def measure_fidelity(rounds: int = 5, processes: int = 2, values: int = 5,
+                     names: list[str] | None = None) -> list[dict]:
     """Measure suite and hand figures for every design, `rounds` times interleaved; one row per design.
 
     `ratio` is the median of all suite values over the median of all hand values; `ratio_min` and
@@ -76,7 +77,9 @@ def measure_fidelity(rounds: int = 5, processes: int = 2, values: int = 5) -> li
     """
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, design in all_designs().items():
+        designs = all_designs()
+        for name in names or list(designs):
+            design = designs[name]
             scenario = _scenario(design)
             suites, hands, ratios = [], [], []
             for _ in range(rounds):

@@ -158,19 +158,17 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
         # cpu work is calibrated once per run, so that cpu:20us is the same work in every benchmark
         state = {"format": RUN_FORMAT, "profile": profile.name, "only": only, "cells": {},
                  "spin_rate": workload.spins_per_second(), "command": command}
-    state.update(git_commit=git_commit(),
-                 machine=machine_metadata(), load_start=load_average(),
-                 started=datetime.now(UTC).isoformat(timespec="seconds"),
-                 pyperf_effort=profile.pyperf_flags())
+    state.update(git_commit=git_commit(), machine=machine_metadata(), pyperf_effort=profile.pyperf_flags())
+    state.setdefault("started", datetime.now(UTC).isoformat(timespec="seconds"))
+    state.setdefault("load_start", load_average())
+    todo = []
     for cell in chosen:
-        done = (folder / "parts" / f"{part_stem(cell.name)}.json").exists()
         if cell.unsupported:
             state["cells"][cell.name] = {"status": "n/a", "reason": cell.unsupported}
-        elif not done:
+        elif not (folder / "parts" / f"{part_stem(cell.name)}.json").exists():
             state["cells"][cell.name] = {"status": "pending", "reason": None}
+            todo.append(cell)
     write_json(folder / "run.json", state)
-    todo = [cell for cell in chosen if state["cells"].get(cell.name, {}).get("status") not in ("ok", "n/a")
-            and not (folder / "parts" / f"{part_stem(cell.name)}.json").exists()]
 
     from tqdm import tqdm  # the orchestrator only
 

@@ -54,7 +54,7 @@ PROFILES = {
         name="quick", topologies=((1, 1), (4, 1), (1, 4), (4, 4)), capacities=(1, 16, 1024, None),
         work_topologies=((1, 1), (4, 4)), works=("cpu:20us", "io:200us"),
         arrivals=("steady:10000", "burst:100:10000", "poisson:10000"),
-        processes=2, values=3, warmups=1, loops=1, seconds_per_cell=2.0,
+        processes=2, values=3, warmups=1, loops=1, seconds_per_cell=1.5,
     ),
     "full": Profile(
         name="full", topologies=((1, 1), (2, 1), (1, 2), (2, 2), (4, 1), (1, 4), (4, 4), (8, 8)),
@@ -63,7 +63,7 @@ PROFILES = {
         works=("cpu:20us", "cpu:200us", "io:200us", "io:1ms"),
         arrivals=("steady:5000", "steady:15000", "burst:100:5000", "burst:1000:10000", "poisson:5000",
                   "poisson:15000"),
-        processes=4, values=3, warmups=1, loops=1, seconds_per_cell=5.0,
+        processes=4, values=3, warmups=1, loops=1, seconds_per_cell=4.3,
     ),
 }
 

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from bench.designs import EXTRA_DESIGNS_ENV
+from tests.cli_helpers import bench
 
-ROOT = Path(__file__).parents[1]
 NAMES = ("lock_list", "two_lock", "queue", "generator", "greenlet", "multiprocess", "asyncio")
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def bench(*args: str, extra: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run `python -m bench ARGS` from the repository root; `extra` sets PRODCON_EXTRA_DESIGNS."""
-    env = {k: v for k, v in os.environ.items() if k != EXTRA_DESIGNS_ENV}
-    if extra is not None:
-        env[EXTRA_DESIGNS_ENV] = extra
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_list_shows_every_design():

@@ -21,29 +21,15 @@ import psutil
 import pyperf
 import pytest
 
-from bench.designs import EXTRA_DESIGNS_ENV
 from bench.profiles import cells, get_profile
 from bench.store import part_stem
+from tests.cli_helpers import ROOT, bench, bench_env
 from variants import two_lock
 from variants.contract import Scenario
 
-ROOT = Path(__file__).parents[1]
 MACHINE_KEYS = {"cpu_count", "cpu_affinity", "mp_start_method", "switch_interval_s", "python_version",
                 "pyperf_version"}
 INTERRUPT_ONLY = "^(lock_list|two_lock|queue)/"
-
-
-def _env(extra: str | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != EXTRA_DESIGNS_ENV}
-    if extra:
-        env[EXTRA_DESIGNS_ENV] = extra
-    return env
-
-
-def bench(*args: str, extra: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`python -m bench ARGS` from the repository root, output captured."""
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, env=_env(extra),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
 
 
 def selected(only: str, profile: str = "smoke") -> list[str]:
@@ -306,7 +292,7 @@ def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
     with open(out, "w") as stdout, open(err, "w") as stderr:
         orchestrator = subprocess.Popen(
             [sys.executable, "-m", "bench", "all", "--profile", "smoke", "--only", INTERRUPT_ONLY,
-             "--out", str(folder)], cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=stdout,
+             "--out", str(folder)], cwd=ROOT, env=bench_env(), stdin=subprocess.DEVNULL, stdout=stdout,
             stderr=stderr, preexec_fn=_default_sigint)
     try:
         limit = time.monotonic() + 60
@@ -366,7 +352,7 @@ def test_an_interrupt_kills_a_hung_benchmark_and_its_workers(tmp_path):
     fine, stuck = "queue/p1c1/capinf/flat/none", "stuck/p1c1/capinf/flat/none"
     orchestrator = subprocess.Popen(
         [sys.executable, "-m", "bench", "all", "--profile", "smoke", "--only", "^(stuck|queue)/p1c1/capinf/",
-         "--deadline", "60", "--out", str(folder)], cwd=ROOT, env=_env("tests.fixtures.stuck"),
+         "--deadline", "60", "--out", str(folder)], cwd=ROOT, env=bench_env("tests.fixtures.stuck"),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         preexec_fn=_default_sigint)
     try:

@@ -22,25 +22,11 @@ import psutil
 import pyperf
 import pytest
 
-from bench.designs import EXTRA_DESIGNS_ENV
+from tests.cli_helpers import ROOT, bench
 
-ROOT = Path(__file__).parents[1]
 ITEMS = 2000
 NAME = "queue/p1c1/capinf/flat/none"
 SMALL = ["--items", str(ITEMS), "--processes", "1", "--values", "2", "--warmups", "1"]
-
-
-def _env(extra: str | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != EXTRA_DESIGNS_ENV}
-    if extra:
-        env[EXTRA_DESIGNS_ENV] = extra
-    return env
-
-
-def bench(*args: str, extra: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    """`python -m bench ARGS` from the repository root, output captured."""
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, env=_env(extra),
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def read_sidecar(path: Path) -> list[dict]:
