@@ -2,37 +2,59 @@
 
 from __future__ import annotations
 
+import random
 import re
+import statistics
 
 import pytest
 
-from bench.fidelity import LIMIT, format_fidelity
+from bench.fidelity import LIMIT, format_fidelity, ratio_interval, verdict
 from tests.cli_helpers import bench
 
 
-def test_format_flags_ratios_over_the_limit():
-    rows = [{"benchmark": "a/p1c1/capinf/flat/none", "items": 20000, "suite_s": 1.0e-6, "hand_s": 1.0e-6,
-             "ratio": 1.0, "ratio_min": 0.9, "ratio_max": 1.1, "values": 10},
-            {"benchmark": "b/p1c1/capinf/flat/none", "items": 20000, "suite_s": 1.2e-6, "hand_s": 1.0e-6,
-             "ratio": 1.2, "ratio_min": 1.1, "ratio_max": 1.3, "values": 10}]
-    header, first, second = format_fidelity(rows)
-    assert header.split() == ["benchmark", "items", "suite", "hand", "ratio", "round", "range"]
-    assert first.endswith("0.90-1.10") and not first.endswith(f"> {LIMIT}")
-    assert second.endswith(f"1.10-1.30  > {LIMIT}")
+def _row(name: str, ratio: float, low: float, high: float) -> dict:
+    return {"benchmark": f"{name}/p1c1/capinf/flat/none", "items": 20000, "suite_s": ratio * 1e-6,
+            "hand_s": 1e-6, "ratio": ratio, "ci_low": low, "ci_high": high, "values": 10}
+
+
+def test_verdict_needs_the_whole_interval_over_the_limit():
+    assert verdict(_row("a", 1.0, 0.9, 1.2)) == "ok"
+    assert verdict(_row("a", LIMIT, 1.0, 1.3)) == "ok"
+    assert verdict(_row("b", 1.2, 1.05, 1.3)) == "unclear"
+    assert verdict(_row("c", 1.3, 1.15, 1.4)) == "over"
+
+
+def test_format_shows_ratio_interval_and_verdict():
+    header, first, second = format_fidelity([_row("a", 1.0, 0.9, 1.1), _row("c", 1.3, 1.15, 1.4)])
+    assert header.split() == ["benchmark", "items", "suite", "hand", "ratio", "95%", "interval", "verdict"]
+    assert first.split()[-3:] == ["1.000", "0.90-1.10", "ok"]
+    assert second.split()[-3:] == ["1.300", "1.15-1.40", "over"]
+
+
+def test_interval_brackets_the_ratio_and_narrows_with_data():
+    rng = random.Random(1)
+    suite = [1.2 + rng.gauss(0, 0.1) for _ in range(200)]
+    hand = [1.0 + rng.gauss(0, 0.1) for _ in range(200)]
+    low, high = ratio_interval(suite, hand)
+    assert low < statistics.median(suite) / statistics.median(hand) < high
+    assert 1.1 < low and high < 1.3
+    wide_low, wide_high = ratio_interval(suite[:10], hand[:10])
+    assert wide_high - wide_low > high - low
 
 
 @pytest.mark.timeout(120)
 def test_one_design_one_round_prints_its_row():
     proc = bench("fidelity", "generator", "--rounds", "1")
-    assert proc.returncode in (0, 1), proc.stderr  # 1 only if the measured ratio exceeds the limit
+    assert proc.returncode in (0, 1), proc.stderr  # 1 only if the measured ratio is clearly over the limit
     header, row = proc.stdout.splitlines()
     match = re.fullmatch(r"generator/p1c1/capinf/flat/none\s+20000\s+([\d.]+) us\s+([\d.]+) us\s+([\d.]+)"
-                         r"\s+([\d.]+)-([\d.]+)(  > 1\.1)?", row)
+                         r"\s+([\d.]+)-([\d.]+)\s+(ok|unclear|over)", row)
     assert match, row
-    suite, hand, ratio = float(match[1]), float(match[2]), float(match[3])
+    suite, hand, ratio, low, high = map(float, match.groups()[:5])
     assert suite > 0 and hand > 0
     assert ratio == pytest.approx(suite / hand, rel=0.01)
-    assert (proc.returncode == 1) == (ratio > LIMIT)
+    assert low <= ratio <= high
+    assert (proc.returncode == 1) == (match[6] == "over")
 
 
 @pytest.mark.parametrize("args, message", [
