@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fidelity = commands.add_parser("fidelity", help="compare the suite's figures with plain hand-timed loops")
     fidelity.add_argument("variants", nargs="*", metavar="VARIANT", help="designs to measure (default: all)")
-    fidelity.add_argument("--rounds", default="5", metavar="N", help="interleaved rounds (default 5)")
+    fidelity.add_argument("--rounds", default="4", metavar="N", help="interleaved rounds (default 4)")
 
     run = commands.add_parser("run", help="run one design on one scenario (under pyperf unless --once)")
     run.add_argument("variant", help="design name (see `list`)")
