@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import psutil
 
 from bench.designs import EXTRA_DESIGNS_ENV
 
@@ -24,3 +27,34 @@ def bench(*args: str, extra: str | None = None, timeout: float = 120) -> subproc
     """`python -m bench ARGS` from the repository root, no stdin, output captured as text."""
     return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, env=bench_env(extra),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+
+
+def alive_with(proc: psutil.Process, marker: str) -> bool:
+    """Whether `proc` is a live process (not this one, not a zombie) whose command line contains `marker`."""
+    try:
+        return (proc.pid != os.getpid() and proc.status() != psutil.STATUS_ZOMBIE
+                and marker in " ".join(proc.cmdline()))
+    except psutil.Error:  # gone meanwhile
+        return False
+
+
+def stray_processes(marker: str) -> list[psutil.Process]:
+    """Live processes naming `marker` (a tmp_path) anywhere, or our descendants naming the stuck design."""
+    descendants = {child.pid for child in psutil.Process().children(recursive=True)}
+    return [proc for proc in psutil.process_iter()
+            if alive_with(proc, marker) or (proc.pid in descendants and alive_with(proc, "stuck"))]
+
+
+def assert_no_stray_process(marker: str, wait: float = 1.0) -> None:
+    """Fail if a stray process (see stray_processes) is alive after `wait` seconds; kill it either way."""
+    limit = time.monotonic() + wait
+    while (left := stray_processes(marker)) and time.monotonic() < limit:
+        time.sleep(0.1)
+    described = []
+    for proc in left:
+        try:
+            described.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
+            proc.kill()
+        except psutil.Error:
+            pass
+    assert not described, "processes left running:\n" + "\n".join(described)

@@ -23,7 +23,7 @@ import pytest
 
 from bench.profiles import cells, get_profile
 from bench.store import part_stem
-from tests.cli_helpers import ROOT, bench, bench_env
+from tests.cli_helpers import ROOT, alive_with, assert_no_stray_process, bench, bench_env
 from variants import two_lock
 from variants.contract import Scenario
 
@@ -70,29 +70,6 @@ def assert_parts_load(folder: Path) -> list[str]:
             names.append(pyperf.Benchmark.load(str(path)).get_name())
             assert path.name == f"{part_stem(names[-1])}.json"
     return names
-
-
-def _alive_with(proc: psutil.Process, marker: str) -> bool:
-    try:
-        return (proc.pid != os.getpid() and proc.status() != psutil.STATUS_ZOMBIE
-                and marker in " ".join(proc.cmdline()))
-    except psutil.Error:  # gone meanwhile
-        return False
-
-
-def assert_no_stray_process(marker: str, wait: float = 1.0) -> None:
-    """Fail if a live process names `marker` (a tmp_path) after `wait` seconds; kill it (by pid) anyway."""
-    limit = time.monotonic() + wait
-    while (left := [p for p in psutil.process_iter() if _alive_with(p, marker)]) and time.monotonic() < limit:
-        time.sleep(0.1)
-    described = []
-    for proc in left:
-        try:
-            described.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
-            proc.kill()
-        except psutil.Error:
-            pass
-    assert not described, "processes left running:\n" + "\n".join(described)
 
 
 # --- a tiny run ---------------------------------------------------------------------------------------
@@ -340,7 +317,7 @@ def _pyperf_workers(variant: str, marker: str) -> list[psutil.Process]:
             argv = proc.cmdline()
         except psutil.Error:
             continue
-        if "--worker" in argv and variant in argv and _alive_with(proc, marker):
+        if "--worker" in argv and variant in argv and alive_with(proc, marker):
             found.append(proc)
     return found
 

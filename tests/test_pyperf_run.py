@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
-import psutil
 import pyperf
 import pytest
 
-from tests.cli_helpers import ROOT, bench
+from tests.cli_helpers import ROOT, assert_no_stray_process, bench
 
 ITEMS = 2000
 NAME = "queue/p1c1/capinf/flat/none"
@@ -31,37 +28,6 @@ SMALL = ["--items", str(ITEMS), "--processes", "1", "--values", "2", "--warmups"
 
 def read_sidecar(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def _ours(proc: psutil.Process, marker: str, descendants: set[int]) -> bool:
-    try:
-        if proc.pid == os.getpid() or proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        cmdline = " ".join(proc.cmdline())
-    except psutil.Error:  # gone meanwhile
-        return False
-    return marker in cmdline or (proc.pid in descendants and "stuck" in cmdline)
-
-
-def stray_processes(marker: str) -> list[psutil.Process]:
-    """Live processes naming `marker` (a tmp_path) anywhere, or our descendants naming the stuck design."""
-    descendants = {child.pid for child in psutil.Process().children(recursive=True)}
-    return [proc for proc in psutil.process_iter() if _ours(proc, marker, descendants)]
-
-
-def assert_no_stray_process(marker: str, wait: float = 1.0) -> None:
-    """Fail if a process of ours is still alive after `wait` seconds; kill it (by pid) either way."""
-    limit = time.monotonic() + wait
-    while (left := stray_processes(marker)) and time.monotonic() < limit:
-        time.sleep(0.1)
-    described = []
-    for proc in left:
-        try:
-            described.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
-            proc.kill()
-        except psutil.Error:
-            pass
-    assert not described, "processes left running:\n" + "\n".join(described)
 
 
 def value_groups(records: list[dict]) -> dict[tuple[int, int], list[dict]]:
