@@ -42,11 +42,12 @@ async def produce(queue: asyncio.Queue, items: list, offsets: list[float] | None
 async def consume(queue: asyncio.Queue, got: list, work: workload.Work, spins: int) -> None:
     """Get items until the sentinel, recording each in `got` and doing the scenario's work on it."""
     get, append, sentinel = queue.get, got.append, workload.SENTINEL
+    cpu, io = work.kind == "cpu", work.kind == "io"  # decided once, not per item
     while (item := await get()) is not sentinel:
         append(item)
-        if work.kind == "cpu":
+        if cpu:
             workload.spin(spins)
-        elif work.kind == "io":
+        elif io:
             await asyncio.sleep(work.seconds)
 
 

@@ -80,6 +80,7 @@ def producer(buffer: deque, limit: float, items: list, offsets: list[float] | No
 def consumer(buffer: deque, got: list, work: workload.Work, spins: int):
     """Take items until the sentinel, recording each and doing the scenario's work on it."""
     append, sentinel = got.append, workload.SENTINEL
+    cpu, io = work.kind == "cpu", work.kind == "io"  # decided once, not per item
     while True:
         while not buffer:
             yield
@@ -87,9 +88,9 @@ def consumer(buffer: deque, got: list, work: workload.Work, spins: int):
         if item is sentinel:
             return
         append(item)
-        if work.kind == "cpu":
+        if cpu:
             workload.spin(spins)
-        elif work.kind == "io":
+        elif io:
             yield time.perf_counter() + work.seconds
             continue
         yield

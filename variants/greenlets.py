@@ -68,6 +68,7 @@ def produce(hub: Hub, buffer: deque, limit: float, items: list, offsets: list[fl
 def consume(hub: Hub, buffer: deque, got: list, work: workload.Work, spins: int) -> None:
     """Take items until the sentinel, recording each and doing the scenario's work on it."""
     append, sentinel = got.append, workload.SENTINEL
+    cpu, io = work.kind == "cpu", work.kind == "io"  # decided once, not per item
     while True:
         while not buffer:
             hub.pause()
@@ -75,9 +76,9 @@ def consume(hub: Hub, buffer: deque, got: list, work: workload.Work, spins: int)
         if item is sentinel:
             return
         append(item)
-        if work.kind == "cpu":
+        if cpu:
             workload.spin(spins)
-        elif work.kind == "io":
+        elif io:
             time.sleep(work.seconds)
         hub.pause()
 
