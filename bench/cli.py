@@ -45,6 +45,41 @@ def build_parser() -> argparse.ArgumentParser:
     fidelity.add_argument("variants", nargs="*", metavar="VARIANT", help="designs to measure (default: all)")
     fidelity.add_argument("--rounds", default="4", metavar="N", help="interleaved rounds (default 4)")
 
+    report = commands.add_parser("report", help="(re)build a run's frame, charts and REPORT.md")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of `bench all`")
+
+    compare = commands.add_parser("compare", help="compare two runs: B/A ratios, a forest plot, COMPARE.md")
+    compare.add_argument("run_a", metavar="RUN_A", help="the run compared against")
+    compare.add_argument("run_b", metavar="RUN_B", help="the run compared with it")
+    compare.add_argument("--out", metavar="DIR",
+                         help="comparison folder (default: compare-A-vs-B beside RUN_B)")
+
+    check = commands.add_parser("check", help="regression check: head vs base, both measured now (exit 1 "
+                                "on a regression)")
+    check.add_argument("--base", metavar="REF", help="git ref to compare against (measured in a worktree)")
+    check.add_argument("--head", metavar="REF", help="git ref to check (default: the working tree as it is)")
+    check.add_argument("--baseline", nargs="?", const="", metavar="RUN_OR_SUITE",
+                       help="instead of --base: a stored run (default results/baseline) ...")
+    check.add_argument("--current", metavar="RUN_OR_SUITE", help="... compared with this stored run")
+    check.add_argument("--profile", metavar="NAME", help="benchmarks to check (default ci)")
+    check.add_argument("--only", metavar="REGEX", help="check only the benchmarks whose name matches")
+    check.add_argument("--threshold", default="0.05", metavar="FRACTION",
+                       help="smallest slowdown that counts (default 0.05)")
+    check.add_argument("--rounds", metavar="N", help="rounds per benchmark, one worker per side each "
+                       "(default 20)")
+    check.add_argument("--seed", metavar="N", help="seed of the side order in each round (default: random, "
+                       "printed)")
+    check.add_argument("--format", default="text", metavar="FORMAT", help="text (default), markdown or json")
+    check.add_argument("--repo", metavar="DIR", help="git repository (default: this project)")
+    check.add_argument("--inject-slowdown", metavar="VARIANT=FACTOR",
+                       help="multiply that design's measured time by FACTOR on the head side (to prove "
+                       "the gate)")
+
+    baseline = commands.add_parser("baseline", help="store a finished run for `check --baseline`")
+    baseline.add_argument("action", choices=["save"], help="save: copy RUN_DIR's suite into "
+                          "results/baseline/")
+    baseline.add_argument("run_dir", metavar="RUN_DIR", help="a finished run folder of `bench all`")
+
     run = commands.add_parser("run", help="run one design on one scenario (under pyperf unless --once)")
     run.add_argument("variant", help="design name (see `list`)")
     run.add_argument("--once", action="store_true", help="one verified run, without pyperf")
@@ -105,34 +140,95 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     return 1 if any(verdict(row) == "over" for row in rows) else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build RUN_DIR's frame, charts and REPORT.md; print REPORT.md's path."""
+    from analysis import build_report  # pandas and matplotlib: this command only, never in a worker
+
+    print(build_report(args.run_dir))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Write a comparison folder of RUN_B against RUN_A; print COMPARE.md's path."""
+    from analysis import compare_runs  # pandas and matplotlib: this command only, never in a worker
+
+    print(compare_runs(args.run_a, args.run_b, args.out))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Compare head with base (measured now, see bench/check.py) or two stored runs; 1 on a regression."""
+    from bench.check_report import FORMATS, format_report  # the check's modules: scipy, git, never in workers
+
+    if args.format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {args.format!r}")
+    if args.baseline is not None:
+        from bench.baseline import BASELINE, compare_stored, load_stored
+        from bench.check import parse_threshold
+
+        if args.base or args.head or args.inject_slowdown or args.rounds or args.seed or args.only:
+            raise UsageError("--baseline compares stored runs: --base, --head, --rounds, --seed, --only "
+                             "and --inject-slowdown do not apply")
+        if not args.current:
+            raise UsageError("--baseline needs --current RUN_OR_SUITE")
+        threshold = parse_threshold(args.threshold)
+        report = compare_stored(load_stored(args.baseline or BASELINE), load_stored(args.current), threshold)
+    else:
+        from bench.check import DEFAULT_ROUNDS, options_from_args, run_check
+
+        if not args.base:
+            raise UsageError("say what to compare: --base REF (measured now) or --baseline RUN --current RUN")
+        if args.current:
+            raise UsageError("--current goes with --baseline, not with --base")
+        args.rounds = args.rounds or str(DEFAULT_ROUNDS)
+        report = run_check(options_from_args(args))
+    print(format_report(report, args.format), end="")
+    return report["exit_status"]
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """Copy a finished run's suite.json and run.json into results/baseline/."""
+    from bench.baseline import save_baseline
+
+    print(save_baseline(args.run_dir))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario once, verify it, print its figures; exit 0 only when it verified."""
+    from bench.latency import format_figures
+    from bench.once import measured_waits, run_record
+    from variants import workload
+
     design = get_design(args.variant)
     scenario = scenario_from_args(args)
     apply_spin_rate(args)
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")
+    slack = workload.timer_slack_ns() if workload.set_timer_slack() else None  # equal waits (DESIGN.md)
+    waits = measured_waits(scenario)
     result = run_once(design, scenario, deadline_from_args(args))
     report = {
         "variant": design.NAME, "benchmark": f"{design.NAME}/{scenario.name}",
         "producers": scenario.producers, "consumers": scenario.consumers,
         "capacity": scenario.capacity, "items": scenario.items, "arrival": scenario.arrival,
-        "work": scenario.work, "payload": scenario.payload,
+        "work": scenario.work, "payload": scenario.payload, "timer_slack_ns": slack, **waits,
         "status": result.status, "verified": result.ok, "error": result.reason,
-        "elapsed_s": None, "items_per_s": None, "s_per_item": None, "cpu_s_per_item": None,
+        "elapsed_s": None, "items_per_s": None, "s_per_item": None, "cpu_s_per_item": None, "startup_s": None,
     }
     if result.ok:
-        outcome = result.outcome
-        report.update(elapsed_s=outcome.elapsed, items_per_s=scenario.items / outcome.elapsed,
-                      s_per_item=outcome.elapsed / scenario.items)
-        if "cpu_s" in outcome.extras:
-            report["cpu_s_per_item"] = outcome.extras["cpu_s"] / scenario.items
+        record = run_record(scenario, result.outcome)
+        record.pop("latency_hist", None)  # for merging across processes; not for a terminal
+        report.update(record, items_per_s=scenario.items / record["elapsed_s"],
+                      s_per_item=record["elapsed_s"] / scenario.items)
     if args.json:
         print(json.dumps(report, sort_keys=True))
     elif result.ok:
         print(f"{report['benchmark']}: {scenario.items} items in {report['elapsed_s']:.4f} s, "
               f"{report['items_per_s']:,.0f} items/s, {report['s_per_item'] * 1e6:.3f} us/item, verified")
+        if "latency_p50_s" in report:
+            print(f"  {format_figures(report)}")
     else:
         print(f"{report['benchmark']}: {result.status}: {result.reason}", file=sys.stderr)
     if result.poisoned:  # threads of a hung design are still running: leave without waiting for them
@@ -142,7 +238,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "all": cmd_all, "fidelity": cmd_fidelity}
+COMMANDS = {"list": cmd_list, "run": cmd_run, "all": cmd_all, "fidelity": cmd_fidelity, "check": cmd_check,
+            "baseline": cmd_baseline, "report": cmd_report, "compare": cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:

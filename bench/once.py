@@ -3,7 +3,9 @@
 The design runs in a daemon thread; the caller waits for it until the scenario's deadline. A design that
 misses it (a deadlock, a livelock) ends as a `timeout`: its child processes are terminated; its threads,
 being daemonic, end with this process, so the caller must not reuse a process after a timeout
-(`RunResult.poisoned`). Every run, timed out or not, is checked for workers left running.
+(`RunResult.poisoned`). A thread or child process of the run still alive the moment run() returns fails
+the run: a design that stops its clock before joining its workers would report too short a time. The
+grace period (GRACE) serves only the clean-up after such a failure.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from bench.verify import verify
 from variants import workload
 from variants.contract import Outcome, Scenario
 
-__all__ = ["RunResult", "deadline_for", "run_once", "stop_children"]
+__all__ = ["RunResult", "deadline_for", "run_once", "stop_children", "measured_waits", "run_record"]
 
 DEADLINE_FLOOR = 10.0  # seconds every run gets, whatever its size
 DEADLINE_PER_ITEM = 200e-6  # generous hand-off cost per item, on top of the scenario's own waits
 DEADLINE_SLACK = 5.0  # multiplies the expected duration: a slow, noisy machine is not a deadlock
-GRACE = 2.0  # seconds to wait for leftover workers before calling them stuck
+GRACE = 2.0  # seconds the clean-up gives leftover workers before they are killed or abandoned
 
 
 @dataclass(frozen=True)
@@ -65,15 +67,19 @@ def stop_children() -> int:
     return len(children)
 
 
-def _leftovers(threads_before: set, runner: threading.Thread) -> tuple[list[threading.Thread], list]:
-    threads = [t for t in threading.enumerate() if t not in threads_before and t is not runner]
+def _still_running(threads_before: set, runner: threading.Thread) -> tuple[list[threading.Thread], list]:
+    """The run's threads and child processes alive now, the moment run() has returned: no grace."""
+    threads = [t for t in threading.enumerate()
+               if t not in threads_before and t is not runner and t.is_alive()]
+    return threads, [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def _clean_up(threads: list[threading.Thread]) -> bool:
+    """Give leftover threads GRACE seconds in all and stop leftover children; True if threads still run."""
     for thread in threads:
         thread.join(GRACE / max(len(threads), 1))
-    threads = [t for t in threads if t.is_alive()]
-    processes = multiprocessing.active_children()
-    for process in processes:
-        process.join(GRACE / max(len(processes), 1))
-    return threads, [p for p in processes if p.is_alive()]
+    stop_children()
+    return any(thread.is_alive() for thread in threads)
 
 
 def run_once(design: ModuleType, scenario: Scenario, deadline: float | None = None) -> RunResult:
@@ -98,16 +104,47 @@ def run_once(design: ModuleType, scenario: Scenario, deadline: float | None = No
         detail = f"; {killed} child processes terminated" if killed else ""
         return RunResult("timeout", f"did not finish within {deadline:.3g} s{detail}", None,
                          poisoned=runner.is_alive())
-    threads, processes = _leftovers(threads_before, runner)
+    threads, processes = _still_running(threads_before, runner)
     if threads or processes:
-        stop_children()
         names = ", ".join([t.name for t in threads] + [p.name for p in processes])
-        return RunResult("failed", f"workers still running after the run: {names}", box.get("outcome"),
-                         poisoned=bool(threads))
+        return RunResult("failed", f"workers still running when run() returned: {names}", box.get("outcome"),
+                         poisoned=_clean_up(threads))
     if "error" in box:
         return RunResult("failed", f"the design raised {box['error']}", None)
     outcome = box["outcome"]
-    reason = verify(scenario, outcome, fifo=getattr(design, "FIFO", True))
+    reason = verify(scenario, outcome, fifo=getattr(design, "FIFO", True), model=design.MODEL)
     if reason:
         return RunResult("failed", reason, outcome)
     return RunResult("ok", None, outcome)
+
+
+def measured_waits(scenario: Scenario) -> dict:
+    """What the scenario's waits really last in this process (timer slack included), in seconds.
+
+    `io_wait_s`: one `io:D` wait; `arrival_wait_s`: one producer's mean gap between sends (a burst's gap for
+    burst arrivals). Only the keys the scenario has.
+    """
+    waits = {}
+    work = workload.parse_work(scenario.work)
+    if work.kind == "io":
+        waits["io_wait_s"] = workload.measure_wait(work.seconds, 21 if work.seconds <= 1e-3 else 5)
+    arrival = workload.parse_arrival(scenario.arrival)
+    if arrival.rate:
+        gap = scenario.producers * arrival.burst / arrival.rate
+        waits["arrival_wait_s"] = workload.measure_wait(gap, 21 if gap <= 1e-3 else 5)
+    return waits
+
+
+def run_record(scenario: Scenario, outcome: Outcome) -> dict:
+    """The figures of one verified run, computed after the clock stopped: timed region, CPU, start-up and,
+    in stamped runs, latency and depth (bench.latency). Keys as in the metrics sidecar."""
+    from bench.latency import figures  # only here: hdrhistogram is not needed by the designs
+
+    cpu = outcome.extras.get("cpu_s")
+    record = {"items": scenario.items, "elapsed_s": outcome.elapsed, "cpu_s": cpu,
+              "cpu_s_per_item": None if cpu is None else cpu / scenario.items,
+              "startup_s": outcome.extras.get("startup_s")}
+    record.update(figures(scenario, outcome) or {})
+    if isinstance(record.get("latency_hist"), bytes):  # TODO(lead): until bench.latency returns str
+        record["latency_hist"] = record["latency_hist"].decode("ascii")
+    return record

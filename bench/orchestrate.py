@@ -78,10 +78,11 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
         cmd.append(f"--deadline={deadline}")
     log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
     log.flush()
-    timeout = _cell_timeout(cell, profile, deadline)  # before Popen: nothing between it and the try
-    process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
+    timeout = _cell_timeout(cell, profile, deadline)
+    process = None
+    try:  # entered before Popen: a Ctrl-C at any moment from here on removes the temporary files
+        process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_tree(process)
@@ -89,12 +90,13 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
         log.write(output)
         return "timeout", f"benchmark killed after {timeout:.0f} s"
     except BaseException:  # Ctrl-C, SIGTERM: no child outlives the orchestrator
-        _kill_tree(process)
+        if process is not None:
+            _kill_tree(process)
         for tmp in (tmp_json, tmp_metrics):
             tmp.unlink(missing_ok=True)
         raise
     finally:
-        if process.stdout:
+        if process is not None and process.stdout:
             process.stdout.close()
     log.write(output)
     log.flush()
@@ -213,4 +215,17 @@ def _finish(folder: Path, state: dict, chosen: list[Cell], wall: float, interrup
     print(f"results: {folder}")
     if merged:
         print(f"read them: python -m pyperf stats {folder / 'suite.json'}")
+        _report(folder)
     return 1 if failed else 0
+
+
+def _report(folder: Path) -> None:
+    """Build the run's REPORT.md and say where it is; a report that fails loses nothing of the run."""
+    from analysis import build_report  # pandas, matplotlib: the orchestrator only, after every worker
+
+    try:
+        print(f"report: {build_report(folder)}")
+    except Exception as exc:  # the run is already complete on disk: say why, keep the run's exit status
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"report not built ({why}); the run is complete; rebuild it with: "
+              f"python -m bench report {folder}", file=sys.stderr)

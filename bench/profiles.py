@@ -35,6 +35,7 @@ class Profile:
     warmups: int  # warm-up runs per process
     loops: int  # scenario runs per value (fixed: no calibration run)
     seconds_per_cell: float  # the estimate `list --profile` shows, measured on 2 cores
+    extra: tuple[tuple[str, Scenario], ...] = ()  # (design, scenario) cells outside the grids
 
     def pyperf_flags(self) -> list[str]:
         """The pyperf options of this profile's effort."""
@@ -64,6 +65,14 @@ PROFILES = {
         arrivals=("steady:5000", "steady:15000", "burst:100:5000", "burst:1000:10000", "poisson:5000",
                   "poisson:15000"),
         processes=4, values=3, warmups=1, loops=1, seconds_per_cell=4.3,
+    ),
+    # `bench check`: one representative cell per design, so that 20 rounds of both sides fit in 5 minutes;
+    # each round runs one process a side with these values and warm-ups (processes only matters to
+    # `bench all --profile ci`, e.g. for the stored baseline)
+    "ci": Profile(
+        name="ci", topologies=((1, 1),), capacities=(16,), work_topologies=(), works=(), arrivals=(),
+        processes=6, values=3, warmups=1, loops=1, seconds_per_cell=3.0,
+        extra=(("two_lock", Scenario(1, 1, SLOW_ITEMS, 1)),),  # its only capacity
     ),
 }
 
@@ -107,5 +116,7 @@ def cells(profile: Profile, designs: list[str] | None = None) -> list[Cell]:
     """Every cell of the profile, design by design, n/a cells included (they are listed, not run)."""
     known = all_designs()
     names = designs if designs is not None else list(known)
+    grid = _scenarios(profile)
     return [Cell(name, scenario, known[name].unsupported(scenario))
-            for name in names for scenario in _scenarios(profile)]
+            for name in names
+            for scenario in [*grid, *(extra for owner, extra in profile.extra if owner == name)]]

@@ -3,11 +3,17 @@
 pyperf re-executes `python -m bench run VARIANT ...` for each worker (program_args plus the scenario flags
 added back by add_cmdline_args). The time function runs the scenario `loops` times, each through the
 watchdog and the verifier, and returns the sum of the designs' own timed regions; with inner_loops=items
-pyperf stores seconds per item. A run that fails verification or times out ends the worker with exit
-status 1 and a line `prodcon: ...` on stderr: the benchmark fails, the run never becomes a value.
+pyperf stores seconds per item. For paced cells (arrival other than flat) it returns the sum of the
+items' latencies instead, so pyperf stores the mean latency per item (metadata `prodcon_value` says
+which). A run that fails verification or times out ends the worker with exit status 1 and a line
+`prodcon: ...` on stderr: the benchmark fails, the run never becomes a value.
 
 Each scenario run also appends one JSON line to the --metrics sidecar (after its clock has stopped):
-benchmark, pid, phase (calibration, warmup or value), elapsed and CPU seconds, status and reason.
+benchmark, pid, phase (calibration, warmup or value), elapsed, CPU and start-up seconds, the worker's
+measured waits, status and reason, and in paced cells the latency figures (bench.latency). Before its
+first value each worker does one instrumented run (bench.depth) that fails the benchmark if the buffer
+ever held more than its capacity; its line has phase `depth` and the maximum depth. Every worker sets
+its timer slack to 1 ns first (DESIGN.md, "Equal waits"); metadata records it and the measured waits.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import multiprocessing
 import os
 import sys
 
+from bench.depth import depth_run
 from bench.designs import EXTRA_DESIGNS_ENV, get_design
 from bench.errors import UsageError
 from bench.flags import (
@@ -26,8 +33,9 @@ from bench.flags import (
     scenario_flags,
     scenario_from_args,
 )
+from bench.inject import parse_slowdown, slowed
 from bench.machine import git_commit
-from bench.once import run_once
+from bench.once import measured_waits, run_once, run_record
 from variants import workload
 
 __all__ = ["run_pyperf", "DEFAULT_ITEMS"]
@@ -45,6 +53,7 @@ class _Sidecar:
                                 or args.calibrate_warmups or args.recalibrate_warmups)
         self.warmups = args.warmups or 0
         self.calls = 0  # time-function calls so far in this worker
+        self.waits: dict = {}  # this worker's measured waits (see bench.once.measured_waits)
 
     def phase(self) -> str:
         """The phase of the current time-function call."""
@@ -57,28 +66,35 @@ class _Sidecar:
         if self.path is None:
             return
         record = {"benchmark": self.benchmark, "pid": os.getpid(), "call": self.calls,
-                  "phase": self.phase(), **record}
+                  "phase": self.phase(), **self.waits, **record}
         with open(self.path, "a", encoding="utf-8") as file:
             file.write(json.dumps(record, sort_keys=True) + "\n")
 
 
+def _fail(sidecar: _Sidecar, status: str, reason: str) -> None:
+    """End the worker: the benchmark fails, the run never becomes a value."""
+    sidecar.write({"status": status, "reason": reason, "verified": False})
+    print(f"prodcon: {sidecar.benchmark}: {status}: {reason}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(1)  # a hung design's threads die with the worker
+
+
 def _time_func(loops: int, design, scenario, deadline: float | None, sidecar: _Sidecar) -> float:
+    """pyperf's time function: the sum of `loops` runs' timed regions (paced: of their items' latencies)."""
     sidecar.calls += 1
+    if sidecar.calls == 1:  # once per worker process, before its first value: the instrumented run
+        max_depth, reason = depth_run(design, scenario, deadline)
+        if reason:
+            _fail(sidecar, "failed", f"instrumented run: {reason}")
+        sidecar.write({"phase": "depth", "status": "ok", "max_depth": max_depth})
     total = 0.0
     for _ in range(loops):
         result = run_once(design, scenario, deadline)
         if not result.ok:
-            sidecar.write({"status": result.status, "reason": result.reason, "verified": False})
-            print(f"prodcon: {sidecar.benchmark}: {result.status}: {result.reason}", file=sys.stderr,
-                  flush=True)
-            sys.stdout.flush()
-            os._exit(1)  # the worker fails, so the benchmark fails; a hung design's threads die with it
-        outcome = result.outcome
-        total += outcome.elapsed
-        cpu = outcome.extras.get("cpu_s")
-        sidecar.write({"status": "ok", "verified": True, "items": scenario.items, "loops": loops,
-                       "elapsed_s": outcome.elapsed, "cpu_s": cpu,
-                       "cpu_s_per_item": None if cpu is None else cpu / scenario.items})
+            _fail(sidecar, result.status, result.reason)
+        record = run_record(scenario, result.outcome)
+        total += record["latency_sum_s"] if "latency_sum_s" in record else record["elapsed_s"]
+        sidecar.write({"status": "ok", "verified": True, "loops": loops, **record})
     return total
 
 
@@ -93,7 +109,10 @@ def run_pyperf(argv: list[str]) -> int:
         if args.deadline:
             cmd.append(f"--deadline={args.deadline}")
         cmd.append(f"--spin-rate={workload.spins_per_second()}")  # one rate for every worker
+        if args.inject_slowdown:
+            cmd.append(f"--inject-slowdown={args.inject_slowdown}")
 
+    timer_slack = workload.set_timer_slack()  # equal waits in every worker (DESIGN.md); threads inherit it
     runner = pyperf.Runner(program_args=("-m", "bench", "run"), add_cmdline_args=add_flags)
     parser = runner.argparser
     parser.prog = "python -m bench run"
@@ -104,6 +123,8 @@ def run_pyperf(argv: list[str]) -> int:
     parser.error = error
     parser.add_argument("variant", help="design name (see `python -m bench list`)")
     parser.add_argument("--metrics", metavar="FILE", help="append one JSON line per scenario run here")
+    parser.add_argument("--inject-slowdown", metavar="VARIANT=FACTOR",
+                        help="multiply this design's measured values by FACTOR (proves `bench check`)")
     add_scenario_flags(parser, items_default=DEFAULT_ITEMS)
     args = runner.parse_args(argv)
     design = get_design(args.variant)
@@ -117,6 +138,8 @@ def run_pyperf(argv: list[str]) -> int:
         args.inherit_environ = [*(args.inherit_environ or []), EXTRA_DESIGNS_ENV]
 
     name = f"{design.NAME}/{scenario.name}"
+    waits = measured_waits(scenario)
+    paced = workload.parse_arrival(scenario.arrival).rate is not None
     metadata = {
         "description": design.SUMMARY, "prodcon_variant": design.NAME, "prodcon_model": design.MODEL,
         "prodcon_producers": scenario.producers, "prodcon_consumers": scenario.consumers,
@@ -125,12 +148,20 @@ def run_pyperf(argv: list[str]) -> int:
         "prodcon_payload": scenario.payload, "prodcon_switch_interval": sys.getswitchinterval(),
         "prodcon_spin_rate": workload.spins_per_second(),
         "prodcon_git_commit": git_commit(), "prodcon_mp_start_method": multiprocessing.get_start_method(),
+        "prodcon_value": "latency" if paced else "time per item",
+        "prodcon_timer_slack_ns": workload.timer_slack_ns() if timer_slack else "unset",
+        **{f"prodcon_{key}": value for key, value in waits.items()},
     }
+    injected, factor = parse_slowdown(args.inject_slowdown) if args.inject_slowdown else (None, 1.0)
+    if injected == design.NAME:  # recorded, so an injected result can never pass for a real one
+        metadata["prodcon_injected_slowdown"] = factor
     if hasattr(os, "sched_getaffinity"):
         metadata["prodcon_cpu_affinity"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
     sidecar = _Sidecar(args.metrics, name, args)
+    sidecar.waits = waits
     try:
-        runner.bench_time_func(name, _time_func, design, scenario, deadline, sidecar,
+        time_func = slowed(_time_func, factor) if injected == design.NAME else _time_func  # --inject-slowdown
+        runner.bench_time_func(name, time_func, design, scenario, deadline, sidecar,
                                inner_loops=scenario.items, metadata=metadata)
     except RuntimeError as exc:  # pyperf: a worker failed; it has said why on stderr
         print(f"prodcon: {name}: {exc}", file=sys.stderr)

@@ -1,8 +1,9 @@
 """Verification of one run's Outcome, done after the clock has stopped, on every run.
 
-A run passes when every item was received exactly once, each consumer saw each producer's items in the
-order they were sent (for designs that promise FIFO), and no worker raised. Anything else is a failure
-with a one-line reason; it never becomes a figure.
+A run passes when no worker raised, every task of a one-thread design ran to its end (the design says so
+in extras["tasks_finished"]; saying nothing fails), every item was received exactly once with its payload
+intact, and each consumer saw each producer's items in the order they were sent (for designs that
+promise FIFO). Anything else is a failure with a one-line reason; it never becomes a figure.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 from collections import Counter
 
 from variants.contract import Outcome, Scenario
-from variants.workload import item_id
+from variants.workload import item_id, payload_bytes
 
-__all__ = ["verify"]
+__all__ = ["verify", "ONE_THREAD_MODELS"]
+
+ONE_THREAD_MODELS = ("generator", "greenlet", "asyncio")  # their tasks can be left behind unseen
 
 
 def _examples(values) -> str:
@@ -20,11 +23,17 @@ def _examples(values) -> str:
     return ", ".join(map(str, shown)) + (", ..." if len(values) > 3 else "")
 
 
-def verify(scenario: Scenario, outcome: Outcome, fifo: bool = True) -> str | None:
+def verify(scenario: Scenario, outcome: Outcome, fifo: bool = True, model: str | None = None) -> str | None:
     """Return None if the outcome is correct for the scenario, else a one-line reason."""
     if outcome.errors:
         more = f" (and {len(outcome.errors) - 1} more)" if len(outcome.errors) > 1 else ""
         return f"a worker raised: {outcome.errors[0]}{more}"
+    if model in ONE_THREAD_MODELS:
+        finished = outcome.extras.get("tasks_finished")
+        if finished is None:
+            return "did not report that its tasks finished"
+        if finished is not True:
+            return "tasks did not finish: the design left a task unfinished or cancelled"
     if len(outcome.received) != scenario.consumers:
         return f"expected {scenario.consumers} consumer lists, got {len(outcome.received)}"
     try:
@@ -46,6 +55,11 @@ def verify(scenario: Scenario, outcome: Outcome, fifo: bool = True) -> str | Non
         if alien:
             parts.append(f"received {len(alien)} unknown items ({_examples(alien)})")
         return "; ".join(parts)
+    if scenario.payload:
+        for got in outcome.received:
+            for item in got:
+                if type(item) is not tuple or item[1:] != (payload_bytes(item[0], scenario.payload),):
+                    return f"payload of item {item_id(item)} corrupted"
     if fifo:
         p_count = scenario.producers
         for c, got in enumerate(outcome.received):

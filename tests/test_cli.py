@@ -10,7 +10,8 @@ import pytest
 from bench.designs import EXTRA_DESIGNS_ENV
 from tests.cli_helpers import bench
 
-NAMES = ("lock_list", "two_lock", "queue", "generator", "greenlet", "multiprocess", "asyncio")
+NAMES = ("lock_list", "two_lock", "semaphores", "queue", "generator", "coroutine", "greenlet",
+         "multiprocess", "asyncio")
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -171,8 +172,8 @@ def test_a_design_that_leaves_a_thread_fails_and_the_process_exits():
                  extra="tests.fixtures.broken_leaves_thread")
     assert proc.returncode == 1
     assert proc.stdout == ""
-    assert proc.stderr == ("broken_leaves_thread/p1c1/capinf/flat/none: failed: workers still running after "
-                           "the run: broken_leaves_thread straggler\n")
+    assert proc.stderr == ("broken_leaves_thread/p1c1/capinf/flat/none: failed: workers still running when "
+                           "run() returned: broken_leaves_thread straggler\n")
 
 
 def test_a_stuck_child_process_times_out_and_the_process_exits():

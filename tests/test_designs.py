@@ -5,20 +5,16 @@ One behaviour suite parametrised over the registry (see ../shared/STYLE.md, "Tes
 - the matrix: every topology x capacity x work cell, run through bench.once.run_once (watchdog and
   verifier), plus direct checks of exactly-once, per-producer FIFO, exact order for 1:1 and no workers left;
 - random scenarios over the same space with hypothesis, derandomized so every run tests the same cases;
-- a bounded buffer never holds more than its capacity, watched through each module's `Buffer` name;
+- (the capacity bound is checked by the harness's own instrumented run: see test_fairness.py);
 - a cross-check of the registry against the files in variants/ and the seed documents.
 """
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
-import queue
 import re
 import threading
-import time
 import zlib
-from collections import deque
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -29,10 +25,9 @@ from hypothesis import strategies as st
 
 import variants
 from bench.once import RunResult, run_once
-from variants import REGISTRY, generator, greenlets, lock_list, multiprocess, std_queue, two_lock
-from variants import asyncio_queue as asyncio_design
+from variants import REGISTRY
 from variants.contract import Scenario
-from variants.workload import item_id
+from variants.workload import item_id, payload_bytes
 
 DESIGNS = sorted(REGISTRY)
 TOPOLOGIES = [(1, 1), (1, 4), (4, 1), (4, 4), (3, 5)]
@@ -78,7 +73,8 @@ def check_run(design: ModuleType, scenario: Scenario) -> RunResult:
     assert outcome.errors == (), where
     for got in outcome.received:
         for item in got:
-            expected = item_id(item) if not scenario.payload else (item_id(item), bytes(scenario.payload))
+            i = item_id(item)
+            expected = (i, payload_bytes(i, scenario.payload)) if scenario.payload else i
             assert item == expected, f"{where}: malformed item {item!r}"
 
     ids = [item_id(item) for got in outcome.received for item in got]
@@ -183,257 +179,7 @@ def test_random_scenarios(name):
     check()
 
 
-# --- 3. a bounded buffer never holds more than its capacity -----------------------------------------------
-#
-# Each instrument substitutes the module's `Buffer` (two_lock: `Pipeline`) with a subclass that records the
-# depth after every put, under the buffer's lock where it has one, and returns the list of buffers made.
-# Each buffer then offers `peak` (deepest seen) and `capacity` (the bound it was made with, None if none).
-
-
-class _PeakList(list):
-    """lock_list's storage: `append` runs inside Buffer.try_put's `with self._lock`."""
-
-    peak = 0
-
-    def append(self, item):
-        super().append(item)
-        self.peak = max(self.peak, len(self))
-
-
-def instrument_lock_list(monkeypatch) -> list:
-    made = []
-
-    class PeakBuffer(lock_list.Buffer):
-        def __init__(self, capacity=None):
-            super().__init__(capacity)
-            self._list = _PeakList()
-            made.append(self)
-
-        @property
-        def peak(self):
-            return self._list.peak
-
-    monkeypatch.setattr(lock_list, "Buffer", PeakBuffer)
-    return made
-
-
-def instrument_two_lock(monkeypatch) -> list:
-    """Count messages written to the slot and not yet read: by protocol, at most one."""
-    made = []
-
-    class PeakPipeline(two_lock.Pipeline):
-        capacity = 1
-
-        def __init__(self):
-            self._count_lock = threading.Lock()
-            self._depth = self.peak = 0
-            self._armed = False
-            super().__init__()  # its `self.message = None` is not a put
-            self._armed = True
-            made.append(self)
-
-        @property
-        def message(self):
-            if self._armed:
-                with self._count_lock:
-                    self._depth -= 1
-            return self._message
-
-        @message.setter
-        def message(self, value):
-            if self._armed:
-                with self._count_lock:
-                    self._depth += 1
-                    self.peak = max(self.peak, self._depth)
-            self._message = value
-
-        def __repr__(self):
-            return f"<PeakPipeline peak={self.peak}>"
-
-    monkeypatch.setattr(two_lock, "Pipeline", PeakPipeline)
-    return made
-
-
-def _peak_queue_class(base: type, size: str, made: list) -> type:
-    """queue.Queue and asyncio.Queue call `_put` under their lock (the event loop for asyncio).
-
-    `size` names the depth method to call there: queue.Queue's `qsize` would take the lock again.
-    """
-
-    class PeakQueue(base):
-        def _init(self, maxsize):
-            super()._init(maxsize)
-            self.peak = 0
-            self.capacity = maxsize or None
-            made.append(self)
-
-        def _put(self, item):
-            super()._put(item)
-            self.peak = max(self.peak, getattr(self, size)())
-
-    return PeakQueue
-
-
-def instrument_queue(monkeypatch) -> list:
-    made = []
-    monkeypatch.setattr(std_queue, "Buffer", _peak_queue_class(std_queue.Buffer, "_qsize", made))
-    return made
-
-
-def instrument_asyncio(monkeypatch) -> list:
-    made = []
-    monkeypatch.setattr(asyncio_design, "Buffer", _peak_queue_class(asyncio_design.Buffer, "qsize", made))
-    return made
-
-
-def _instrument_deque(module: ModuleType, monkeypatch) -> list:
-    """generator and greenlet: one thread, the deque needs no lock; the bound is the scenario's."""
-    made = []
-
-    class PeakDeque(module.Buffer):
-        capacity = None  # the deque itself is unbounded: run() enforces the limit
-
-        def __init__(self, *args):
-            super().__init__(*args)
-            self.peak = 0
-            made.append(self)
-
-        def append(self, item):
-            super().append(item)
-            self.peak = max(self.peak, len(self))
-
-    monkeypatch.setattr(module, "Buffer", PeakDeque)
-    return made
-
-
-class _QueueWatch:
-    """multiprocess: the queue lives in the parent; a thread samples its qsize() during the run."""
-
-    def __init__(self, maxsize, made_with):
-        self.maxsize, self.made_with, self.samples = maxsize, made_with, []
-
-    @property
-    def capacity(self):
-        return self.maxsize or None
-
-    @property
-    def peak(self):
-        return max(self.samples, default=0)
-
-
-def instrument_multiprocess(monkeypatch) -> list:
-    made = []
-    original = multiprocess.Buffer
-
-    def watched_buffer(ctx, maxsize):
-        buffer = original(ctx, maxsize)
-        made.append(_QueueWatch(maxsize, buffer))
-        return buffer
-
-    monkeypatch.setattr(multiprocess, "Buffer", watched_buffer)
-    return made
-
-
-INSTRUMENTS = {
-    "lock_list": instrument_lock_list,
-    "two_lock": instrument_two_lock,
-    "queue": instrument_queue,
-    "generator": lambda monkeypatch: _instrument_deque(generator, monkeypatch),
-    "greenlet": lambda monkeypatch: _instrument_deque(greenlets, monkeypatch),
-    "multiprocess": instrument_multiprocess,
-    "asyncio": instrument_asyncio,
-}
-
-
-def run_watched(design: ModuleType, scenario: Scenario, made: list) -> None:
-    """check_run, with a sampler thread for multiprocess queues (started before, so not a leftover)."""
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            for watch in made:
-                if isinstance(watch, _QueueWatch):
-                    try:
-                        watch.samples.append(watch.made_with.qsize())
-                    except NotImplementedError:  # macOS has no sem_getvalue
-                        return
-            time.sleep(20e-6)
-
-    sampler = threading.Thread(target=sample, name="qsize sampler", daemon=True)
-    sampler.start()
-    try:
-        check_run(design, scenario)
-    finally:
-        stop.set()
-        sampler.join(5)
-
-
-BOUND_BY_RUN = {"generator", "greenlet"}  # an unbounded deque: run() checks the limit before each append
-
-
-def test_every_design_is_instrumented():
-    assert set(INSTRUMENTS) == set(REGISTRY)
-
-
-def test_buffers_are_the_types_the_instruments_hook():
-    """The instruments rely on these types' hooks: queue.Queue._put runs under its mutex, and so on."""
-    assert issubclass(std_queue.Buffer, queue.Queue)
-    assert issubclass(asyncio_design.Buffer, asyncio.Queue)
-    assert issubclass(generator.Buffer, deque) and issubclass(greenlets.Buffer, deque)
-    assert isinstance(lock_list.Buffer(1)._list, list)
-    assert callable(multiprocess.Buffer)
-
-
-@pytest.mark.timeout(60)
-@pytest.mark.parametrize(("name", "capacity"), [
-    (name, capacity) for name in DESIGNS for capacity in (1, 2, 16)
-    if not (name == "two_lock" and capacity != 1)
-])
-def test_buffer_never_exceeds_capacity(name, capacity, monkeypatch):
-    design = REGISTRY[name]
-    made = INSTRUMENTS[name](monkeypatch)
-    scenario = Scenario(4, 4, 400, capacity=capacity)
-    run_watched(design, scenario, made)
-
-    assert len(made) == 1, f"{name} made {len(made)} buffers"
-    buffer = made[0]
-    if name == "multiprocess":
-        assert buffer.maxsize == capacity
-        assert buffer.made_with._maxsize == capacity
-        if not buffer.samples:
-            pytest.skip("qsize() is not implemented on this platform")
-    else:
-        bound = None if name in BOUND_BY_RUN else capacity
-        assert buffer.capacity == bound, f"{name} made its buffer with bound {buffer.capacity}"
-        assert buffer.peak >= 1, f"{name}: nothing was ever put in the watched buffer"
-    assert buffer.peak <= capacity, f"{name}: {buffer.peak} items in a buffer of capacity {capacity}"
-
-
-@pytest.mark.timeout(60)
-@pytest.mark.parametrize("name", [name for name in DESIGNS if name != "two_lock"])  # two_lock: one slot
-def test_unbounded_buffer_is_made_unbounded(name, monkeypatch):
-    design = REGISTRY[name]
-    made = INSTRUMENTS[name](monkeypatch)
-    scenario = Scenario(2, 2, 100, capacity=None)
-    run_watched(design, scenario, made)
-    assert len(made) == 1
-    assert made[0].capacity is None
-
-
-@pytest.mark.parametrize("name", ["generator", "greenlet", "asyncio"])
-def test_one_thread_designs_fill_the_buffer(name, monkeypatch):
-    """Deterministic schedules: four producers outpace one consumer until the buffer is full, not beyond.
-
-    generator and greenlet run the tasks round-robin (four puts per get); an asyncio producer does not
-    yield while the queue has room.
-    """
-    design = REGISTRY[name]
-    made = INSTRUMENTS[name](monkeypatch)
-    check_run(design, Scenario(4, 1, 200, capacity=16))
-    assert [buffer.peak for buffer in made] == [16]
-
-
-# --- 4. cross-check: the registry against variants/ and the seeds -----------------------------------------
+# --- 3. cross-check: the registry against variants/ and the seeds -----------------------------------------
 
 
 def test_every_module_in_variants_is_a_design_or_known():

@@ -117,7 +117,9 @@ def test_tiny_run_folder(tiny):
 
     metrics = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
     assert {record["benchmark"] for record in metrics} == set(names)
-    assert all(record["status"] == "ok" and record["verified"] is True for record in metrics)
+    assert all(record["status"] == "ok" for record in metrics)
+    assert all(record["verified"] is True for record in metrics if record["phase"] != "depth")
+    assert {record["phase"] for record in metrics} == {"depth", "value"}  # smoke: no warm-up
 
     log = (folder / "pyperf.log").read_text(encoding="utf-8")
     assert log_headers(folder) == names
@@ -134,7 +136,7 @@ def test_tiny_run_json(tiny):
     assert state["profile"] == "smoke"
     assert state["only"] == TINY_ONLY
     assert state["interrupted"] is False
-    assert isinstance(state["git_commit"], str) and state["git_commit"]
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", state["git_commit"]), state["git_commit"]
     assert MACHINE_KEYS <= set(state["machine"])
     assert state["machine"]["cpu_count"] == os.cpu_count()
     assert state["machine"]["pyperf_version"] == pyperf.__version__
@@ -373,7 +375,7 @@ def _results() -> list[str] | None:
 
 BAD_INPUT = {  # id: (arguments given tmp_path, the error line as a regex given tmp_path)
     "unknown profile": (lambda t: ["all", "--profile", "nope", "--out", str(t / "r")],
-                        lambda t: r"unknown profile 'nope'; known: smoke, quick, full"),
+                        lambda t: r"unknown profile 'nope'; known: smoke, quick, full, ci"),
     "resume a missing folder": (lambda t: ["all", "--resume", "/nonexistent/dir"],
                                 lambda t: r"/nonexistent/dir: not a folder"),
     "resume an empty folder": (
@@ -397,7 +399,7 @@ BAD_INPUT = {  # id: (arguments given tmp_path, the error line as a regex given 
     "bad deadline": (lambda t: ["all", "--profile", "smoke", "--deadline", "-1", "--out", str(t / "r")],
                      lambda t: r"--deadline must be a positive finite number of seconds, got '-1'"),
     "list, unknown profile": (lambda t: ["list", "--profile", "nope"],
-                              lambda t: r"unknown profile 'nope'; known: smoke, quick, full"),
+                              lambda t: r"unknown profile 'nope'; known: smoke, quick, full, ci"),
 }
 
 

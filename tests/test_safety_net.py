@@ -33,6 +33,7 @@ from tests.fixtures import (
 )
 from variants import REGISTRY
 from variants.contract import Outcome, Scenario
+from variants.workload import payload_bytes
 
 ROOT = Path(__file__).parents[1]
 
@@ -67,7 +68,7 @@ def test_fixture_keeps_the_contract(module_name):
     design = importlib.import_module(f"tests.fixtures.{module_name}")
     assert design.NAME == module_name
     assert design.NAME not in REGISTRY
-    assert design.MODEL in ("thread", "process")
+    assert design.MODEL in ("thread", "process", "asyncio")
     assert isinstance(design.SUMMARY, str) and design.SUMMARY
     assert design.SEED == "fixture"
     assert design.FIFO is True
@@ -156,7 +157,7 @@ def test_run_once_catches_a_thread_left_running():
     finally:
         broken_leaves_thread.release()
     assert result.status == "failed"
-    assert result.reason == f"workers still running after the run: {broken_leaves_thread.THREAD_NAME}"
+    assert result.reason == f"workers still running when run() returned: {broken_leaves_thread.THREAD_NAME}"
     assert result.poisoned  # a thread of the run is still alive: the process must not be reused
 
 
@@ -270,13 +271,32 @@ def test_verify_skips_fifo_when_not_promised():
 
 def test_verify_reads_ids_from_payload_tuples():
     def item(i):
-        return (i, bytes(4))
+        return (i, payload_bytes(i, 4))
 
     assert _verify([[item(0), item(2)], [item(1)]], producers=2, payload=4) is None
     assert _verify([[item(0), item(1), item(1)]], items=3, payload=4) == (
         "lost 1 items (2); duplicated 1 items (1)")
     assert _verify([[item(1), item(0)]], payload=4) == (
         "order broken: consumer 0 got item 0 after 1 from producer 0")
+
+
+def test_verify_checks_every_payload_byte():
+    good = [(0, payload_bytes(0, 16)), (1, payload_bytes(1, 16))]
+    assert _verify([good], items=2, payload=16) is None
+    for bad in [(1, payload_bytes(0, 16)), (1, payload_bytes(1, 15)), (1, bytes(16)), (1,), 1]:
+        assert _verify([[good[0], bad]], items=2, payload=16) == "payload of item 1 corrupted", bad
+
+
+@pytest.mark.parametrize("model", ["generator", "greenlet", "asyncio"])
+def test_verify_fails_a_one_thread_design_that_does_not_say_its_tasks_finished(model):
+    scenario = Scenario(1, 1, 2)
+    said_nothing = Outcome(0.1, [[0, 1]])
+    assert verify(scenario, said_nothing, model=model) == "did not report that its tasks finished"
+    left_one = Outcome(0.1, [[0, 1]], extras={"tasks_finished": False})
+    assert verify(scenario, left_one, model=model) == (
+        "tasks did not finish: the design left a task unfinished or cancelled")
+    assert verify(scenario, Outcome(0.1, [[0, 1]], extras={"tasks_finished": True}), model=model) is None
+    assert verify(scenario, said_nothing, model="thread") is None  # joined threads are checked directly
 
 
 # --- deadline_for --------------------------------------------------------------------------------------

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 
 from variants import workload
 from variants.contract import Outcome, Scenario
-from variants.workload import Arrival, Work, item_id, parse_arrival, parse_duration, parse_work, plan
+from variants.workload import (
+    Arrival,
+    Work,
+    item_id,
+    parse_arrival,
+    parse_duration,
+    parse_work,
+    payload_bytes,
+    plan,
+)
 
 
 def _exactly(message: str) -> str:
@@ -143,14 +152,23 @@ def test_flat_has_no_schedule():
 def test_steady_spacing_is_producers_over_rate(producers):
     offsets = parse_arrival("steady:1000").offsets(50, producers, producers - 1)
     assert len(offsets) == 50
-    assert offsets[0] == 0
+    assert offsets[0] == pytest.approx((producers - 1) / 1000)  # staggered: producer p starts at p/RATE
     gap = producers / 1000
     assert _gaps(offsets) == pytest.approx([gap] * 49)
 
 
+@pytest.mark.parametrize("producers", [2, 3, 4])
+def test_steady_producers_take_turns(producers):
+    """Merged, P staggered producers send one item every 1/RATE: never in clumps of P."""
+    arrival = parse_arrival("steady:1000")
+    merged = sorted(t for p in range(producers) for t in arrival.offsets(20, producers, p))
+    assert _gaps(merged) == pytest.approx([1 / 1000] * (len(merged) - 1))
+
+
 def test_burst_groups_share_an_offset():
-    offsets = parse_arrival("burst:3:600").offsets(8, 2, 1)  # this producer's share: 300/s
-    assert offsets == pytest.approx([0, 0, 0, 0.01, 0.01, 0.01, 0.02, 0.02])
+    offsets = parse_arrival("burst:3:600").offsets(8, 2, 1)  # this producer's share: 300/s, shifted 1/600
+    shift = 1 / 600
+    assert offsets == pytest.approx([shift + t for t in (0, 0, 0, 0.01, 0.01, 0.01, 0.02, 0.02)])
 
 
 @pytest.mark.parametrize("size, producers", [(1, 1), (4, 1), (5, 3)])
@@ -207,7 +225,7 @@ def test_plan_with_payload_sends_id_bytes_tuples():
         for item in sent:
             assert type(item) is tuple and len(item) == 2
             assert type(item[0]) is int
-            assert item[1] == bytes(16)
+            assert item[1] == payload_bytes(item[0], 16) and len(item[1]) == 16
     assert sorted(item_id(item) for sent in made.items for item in sent) == list(range(20))
 
 
@@ -219,7 +237,7 @@ def test_plan_without_payload_sends_bare_ints():
 def test_plan_schedules_each_producer():
     made = plan(Scenario(3, 1, 10, arrival="steady:300"))
     assert [len(o) for o in made.offsets] == [len(s) for s in made.items] == [4, 3, 3]
-    assert made.offsets[1] == pytest.approx([0, 0.01, 0.02])
+    assert made.offsets[1] == pytest.approx([1 / 300, 0.01 + 1 / 300, 0.02 + 1 / 300])
     assert plan(Scenario(3, 1, 10)).offsets == [None, None, None]
 
 

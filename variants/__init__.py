@@ -11,10 +11,12 @@ from types import ModuleType
 
 from variants import (
     asyncio_queue,
+    coroutine,
     generator,
     greenlets,
     lock_list,
     multiprocess,
+    semaphores,
     std_queue,
     two_lock,
 )
@@ -26,5 +28,6 @@ MODELS = ("thread", "process", "generator", "greenlet", "asyncio")
 
 REGISTRY: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (lock_list, two_lock, std_queue, generator, greenlets, multiprocess, asyncio_queue)
+    for module in (lock_list, two_lock, semaphores, std_queue, generator, coroutine, greenlets, multiprocess,
+                   asyncio_queue)
 }

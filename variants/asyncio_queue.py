@@ -3,7 +3,7 @@
 The event loop replaces the hand-made schedulers of the generator and greenlet designs: a task that finds
 the queue empty (or full) waits on a future the queue resolves, instead of polling. Paced arrivals and
 `io` work are `await asyncio.sleep`, on a select()-based loop for microsecond timers (see _loop). The loop
-is built before the clock starts; tasks start inside it.
+and every task are made before the clock; the tasks wait on an asyncio.Event that opens when it starts.
 """
 
 from __future__ import annotations
@@ -24,44 +24,70 @@ FIFO = True  # asyncio.Queue is a FIFO
 Buffer = asyncio.Queue  # a module name, so a test can substitute an instrumented subclass
 
 
-async def produce(queue: asyncio.Queue, items: list, offsets: list[float] | None) -> None:
-    """Put every item, each no earlier than its scheduled offset from this task's start."""
+async def produce(queue: asyncio.Queue, items: list) -> None:
+    """Put every item as soon as the queue takes it."""
     put = queue.put
-    if offsets is None:
-        for item in items:
-            await put(item)
-        return
-    origin = time.perf_counter()
-    for item, offset in zip(items, offsets, strict=True):
-        delay = origin + offset - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    for item in items:
         await put(item)
 
 
-async def consume(queue: asyncio.Queue, got: list, work: workload.Work, spins: int) -> None:
-    """Get items until the sentinel, recording each in `got` and doing the scenario's work on it."""
-    get, append, sentinel = queue.get, got.append, workload.SENTINEL
-    cpu, io = work.kind == "cpu", work.kind == "io"  # decided once, not per item
-    while (item := await get()) is not sentinel:
-        append(item)
-        if cpu:
-            workload.spin(spins)
-        elif io:
-            await asyncio.sleep(work.seconds)
+async def produce_paced(queue: asyncio.Queue, items: list, offsets: list[float], timed, stamps: list) -> None:
+    """Put each item no earlier than the run's origin + its offset, stamping when each put is done."""
+    put, clock, sleep, stamp = queue.put, time.perf_counter, asyncio.sleep, stamps.append
+    origin = timed.start  # first run past the gate, inside the clock
+    for item, offset in zip(items, offsets, strict=True):
+        delay = origin + offset - clock()
+        if delay > 0:
+            await sleep(delay)
+        await put(item)
+        stamp(clock())
 
 
-async def _main(scenario: Scenario, plan: workload.Plan, received: list[list]) -> workload.TimedRegion:
-    with workload.TimedRegion() as timed:
-        queue = Buffer(maxsize=scenario.capacity or 0)
-        consumers = [asyncio.create_task(consume(queue, got, plan.work, plan.spins)) for got in received]
-        producers = [asyncio.create_task(produce(queue, items, offsets))
-                     for items, offsets in zip(plan.items, plan.offsets, strict=True)]
+async def consume(queue: asyncio.Queue, record, work: workload.Work, spins: int) -> None:
+    """Get items until the sentinel, recording each and doing the scenario's work (a loop per kind)."""
+    get, sentinel = queue.get, workload.SENTINEL
+    if work.kind == "none":
+        while (item := await get()) is not sentinel:
+            record(item)
+    elif work.kind == "cpu":
+        spin = workload.spin
+        while (item := await get()) is not sentinel:
+            record(item)
+            spin(spins)
+    else:
+        sleep, seconds = asyncio.sleep, work.seconds
+        while (item := await get()) is not sentinel:
+            record(item)
+            await sleep(seconds)
+
+
+async def _gated(gate: asyncio.Event, work, *args) -> None:
+    await gate.wait()
+    await work(*args)
+
+
+async def _main(scenario: Scenario, plan: workload.Plan, received: list[list], takes: list, puts: list,
+                timed: workload.TimedRegion) -> list[asyncio.Task]:
+    queue = Buffer(maxsize=scenario.capacity or 0)
+    gate = asyncio.Event()  # every task waits on it; set the moment the clock starts
+    consumers = [asyncio.create_task(_gated(gate, consume, queue, workload.recorder(got, stamps),
+                                            plan.work, plan.spins))
+                 for got, stamps in zip(received, takes, strict=True)]
+    producers = []
+    for p, offsets in enumerate(workload.paced_offsets(plan)):
+        if offsets is None:
+            producers.append(asyncio.create_task(_gated(gate, produce, queue, plan.items[p])))
+        else:
+            producers.append(asyncio.create_task(
+                _gated(gate, produce_paced, queue, plan.items[p], offsets, timed, puts[p])))
+    await asyncio.sleep(0)  # one turn of the loop: every task is now waiting at the gate
+    with timed:
+        gate.set()
         await asyncio.gather(*producers)
         for _ in consumers:  # stop protocol: producers done, one sentinel per consumer
             await queue.put(workload.SENTINEL)
         await asyncio.gather(*consumers)
-    return timed
+    return consumers + producers
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -81,6 +107,12 @@ def run(scenario: Scenario) -> Outcome:
     """Run the scenario once on a fresh event loop."""
     plan = workload.plan(scenario)
     received = [[] for _ in range(scenario.consumers)]
+    takes, puts = workload.stamp_lists(plan, scenario.consumers)
     with asyncio.Runner(loop_factory=_loop) as runner:
-        timed = runner.run(_main(scenario, plan, received))
-    return Outcome(timed.elapsed, received, extras={"cpu_s": timed.cpu})
+        timed = workload.TimedRegion()
+        tasks = runner.run(_main(scenario, plan, received, takes, puts, timed))
+        finished = all(task.done() and not task.cancelled() for task in tasks) and not asyncio.all_tasks(
+            runner.get_loop())
+    extras = {"cpu_s": timed.cpu, "startup_s": timed.startup, "tasks_finished": finished,
+              **workload.stamp_extras(plan, timed.start, takes, puts)}
+    return Outcome(timed.elapsed, received, extras=extras)

@@ -30,11 +30,18 @@ class Hub:
 
     def __init__(self) -> None:
         self.ready: deque = deque()  # greenlets waiting for their turn
+        self.workers: list = []  # every worker spawned, to tell at the end that all of them finished
         self.greenlet = greenlet(self._main)
 
     def spawn(self, function, *args) -> None:
         """Make a worker greenlet that will run function(*args) on its first turn."""
-        self.ready.append(greenlet(lambda: function(*args), parent=self.greenlet))
+        worker = greenlet(lambda: function(*args), parent=self.greenlet)
+        self.workers.append(worker)
+        self.ready.append(worker)
+
+    def finished(self) -> bool:
+        """True when the hub and every worker ran to its end and nothing waits for a turn."""
+        return not self.ready and self.greenlet.dead and all(worker.dead for worker in self.workers)
 
     def pause(self) -> None:
         """Give the turn away: queue the current greenlet and switch to the hub."""
@@ -50,37 +57,65 @@ class Hub:
         return f"<Hub ready={len(self.ready)}>"
 
 
-def produce(hub: Hub, buffer: deque, limit: float, items: list, offsets: list[float] | None, stop) -> None:
-    """Put each item when it is due (blocking wait) and there is room; then call `stop`."""
-    origin = time.perf_counter()
-    for index, item in enumerate(items):
-        if offsets is not None:
-            delay = origin + offsets[index] - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
+def produce(hub: Hub, buffer: deque, limit: float, items: list, stop) -> None:
+    """Put each item as soon as there is room, pausing after each; then call `stop`."""
+    pause = hub.pause
+    for item in items:
         while len(buffer) >= limit:
-            hub.pause()
+            pause()
         buffer.append(item)
-        hub.pause()
+        pause()
     stop()
 
 
-def consume(hub: Hub, buffer: deque, got: list, work: workload.Work, spins: int) -> None:
-    """Take items until the sentinel, recording each and doing the scenario's work on it."""
-    append, sentinel = got.append, workload.SENTINEL
-    cpu, io = work.kind == "cpu", work.kind == "io"  # decided once, not per item
-    while True:
-        while not buffer:
-            hub.pause()
-        item = buffer.popleft()
-        if item is sentinel:
-            return
-        append(item)
-        if cpu:
-            workload.spin(spins)
-        elif io:
-            time.sleep(work.seconds)
-        hub.pause()
+def produce_paced(hub: Hub, buffer: deque, limit: float, items: list, offsets: list[float], timed,
+                  stamps: list, stop) -> None:
+    """Put each item no earlier than its due time (a blocking wait), stamping when each put is done."""
+    pause, clock, sleep, stamp = hub.pause, time.perf_counter, time.sleep, stamps.append
+    origin = timed.start  # first switched to inside the clock
+    for item, offset in zip(items, offsets, strict=True):
+        delay = origin + offset - clock()
+        if delay > 0:
+            sleep(delay)
+        while len(buffer) >= limit:
+            pause()
+        buffer.append(item)
+        stamp(clock())
+        pause()
+    stop()
+
+
+def consume(hub: Hub, buffer: deque, record, work: workload.Work, spins: int) -> None:
+    """Take items until the sentinel, recording each and doing the scenario's work (a loop per kind)."""
+    pause, popleft, sentinel = hub.pause, buffer.popleft, workload.SENTINEL
+    if work.kind == "none":
+        while True:
+            while not buffer:
+                pause()
+            if (item := popleft()) is sentinel:
+                return
+            record(item)
+            pause()
+    elif work.kind == "cpu":
+        spin = workload.spin
+        while True:
+            while not buffer:
+                pause()
+            if (item := popleft()) is sentinel:
+                return
+            record(item)
+            spin(spins)
+            pause()
+    else:
+        sleep, seconds = time.sleep, work.seconds
+        while True:
+            while not buffer:
+                pause()
+            if (item := popleft()) is sentinel:
+                return
+            record(item)
+            sleep(seconds)
+            pause()
 
 
 def unsupported(scenario: Scenario) -> str | None:
@@ -94,6 +129,7 @@ def run(scenario: Scenario) -> Outcome:
     buffer = Buffer()
     limit = scenario.capacity or float("inf")
     received = [[] for _ in range(scenario.consumers)]
+    takes, puts = workload.stamp_lists(plan, scenario.consumers)
     producers_left = [scenario.producers]
 
     def stop() -> None:
@@ -106,11 +142,17 @@ def run(scenario: Scenario) -> Outcome:
                 buffer.append(workload.SENTINEL)
                 hub.pause()
 
+    timed = workload.TimedRegion()
     hub = Hub()
-    with workload.TimedRegion() as timed:
-        for got in received:
-            hub.spawn(consume, hub, buffer, got, plan.work, plan.spins)
-        for items, offsets in zip(plan.items, plan.offsets, strict=True):
-            hub.spawn(produce, hub, buffer, limit, items, offsets, stop)
+    for got, stamps in zip(received, takes, strict=True):
+        hub.spawn(consume, hub, buffer, workload.recorder(got, stamps), plan.work, plan.spins)
+    for p, offsets in enumerate(workload.paced_offsets(plan)):
+        if offsets is None:
+            hub.spawn(produce, hub, buffer, limit, plan.items[p], stop)
+        else:
+            hub.spawn(produce_paced, hub, buffer, limit, plan.items[p], offsets, timed, puts[p], stop)
+    with timed:
         hub.greenlet.switch()
-    return Outcome(timed.elapsed, received, extras={"cpu_s": timed.cpu})
+    extras = {"cpu_s": timed.cpu, "startup_s": timed.startup, "tasks_finished": hub.finished(),
+              **workload.stamp_extras(plan, timed.start, takes, puts)}
+    return Outcome(timed.elapsed, received, extras=extras)

@@ -1,9 +1,12 @@
 """multiprocessing.Queue between producer and consumer processes (maxsize for bounded).
 
-Each worker is a process running the same loops as the thread designs (variants.threads). A consumer that
-receives its sentinel reports `done` on a pipe; the parent stops the clock when every consumer has done
-so, and only then collects the received lists (their transfer is outside the timed region). Process
-start-up is inside it, as thread start-up is for the thread designs; the start method is recorded.
+Each worker is a process running the same loops as the thread designs (variants.threads). Every process
+is started before the clock and waits at a StartGate, so fork (or spawn, with the items pickled) is timed
+as start-up, not as hand-off. Inside the clock: a producer puts its items, flushes its queue's feeder
+thread and says `done`; when every producer has, the parent puts one sentinel per consumer; a consumer
+that takes its sentinel says `done`; the clock stops when every consumer has. The received lists, stamps
+and errors travel back after the clock; every process is joined before run() returns. Each worker reports
+its own CPU seconds from the gate to `done`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 
 from variants import workload
 from variants.contract import Outcome, Scenario
-from variants.threads import consume, produce
+from variants.threads import StartGate, consume, produce
 
 NAME = "multiprocess"
 MODEL = "process"
@@ -23,23 +26,28 @@ FIFO = True  # one pipe behind the queue: each producer's items arrive in the or
 
 
 def Buffer(ctx, maxsize: int):  # noqa: N802 - a factory named like the other designs' Buffer
-    """The queue between the processes (a module name, so a test can watch it)."""
+    """The queue between the processes (a module name, so the harness can watch it)."""
     return ctx.Queue(maxsize)
 
 
-def _producer(buffer, items: list, offsets: list[float] | None) -> None:
-    produce(buffer.put, items, offsets)
-
-
-def _consumer(index: int, buffer, done, results, work: workload.Work, spins: int) -> None:
-    got: list = []
-    error = None
+def _worker(role: str, index: int, gate: StartGate, done, results, buffer, task: tuple,
+            stamped: bool) -> None:
+    """One producer (task: items, offsets) or consumer (task: work, spins), from the gate to `done`."""
+    workload.set_timer_slack()  # equal waits: see DESIGN.md
+    origin = gate.wait()
+    cpu = time.process_time()
+    got, stamps, error = [], [] if stamped else None, None
     try:
-        consume(buffer.get, got, work, spins)
+        if role == "producer":
+            produce(buffer.put, *task, origin, stamps)
+            buffer.close()
+            buffer.join_thread()  # every item is in the pipe before `done`: sentinels never overtake them
+        else:
+            consume(buffer.get, got, *task, stamps)
     except BaseException as exc:  # reported to the parent; the verifier fails the run
-        error = f"consumer {index}: {exc!r}"
-    done.put(time.process_time())  # the parent's clock stops when every consumer has said this
-    results.put((index, got, error))
+        error = repr(exc)
+    done.put(time.process_time() - cpu)  # the parent's clock waits for this
+    results.put((role, index, got, stamps, error))
 
 
 def unsupported(scenario: Scenario) -> str | None:
@@ -51,34 +59,43 @@ def run(scenario: Scenario) -> Outcome:
     """Run the scenario once with P producer and C consumer processes."""
     plan = workload.plan(scenario)
     ctx = multiprocessing.get_context()
+    timed = workload.TimedRegion()
     buffer = Buffer(ctx, scenario.capacity or 0)
     done, results = ctx.SimpleQueue(), ctx.SimpleQueue()
-    consumers = [ctx.Process(target=_consumer, args=(c, buffer, done, results, plan.work, plan.spins),
-                             daemon=True) for c in range(scenario.consumers)]
-    producers = [ctx.Process(target=_producer, args=(buffer, items, offsets), daemon=True)
-                 for items, offsets in zip(plan.items, plan.offsets, strict=True)]
-    with workload.TimedRegion() as timed:
-        for process in consumers + producers:
-            process.start()
-        for process in producers:
-            process.join()  # joined: their CPU time counts in timed.cpu
+    gate = StartGate(scenario.producers + scenario.consumers, ctx)
+    consumers = [ctx.Process(target=_worker, daemon=True, name=f"consumer {c}", args=(
+        "consumer", c, gate, done, results, buffer, (plan.work, plan.spins), plan.stamped))
+        for c in range(scenario.consumers)]
+    producers = [ctx.Process(target=_worker, daemon=True, name=f"producer {p}", args=(
+        "producer", p, gate, done, results, buffer, (plan.items[p], offsets), plan.stamped))
+        for p, offsets in enumerate(workload.paced_offsets(plan))]
+    for process in consumers + producers:
+        process.start()
+    gate.ready()
+    with timed:
+        gate.open(timed.start)
+        worker_cpu = sum(done.get() for _ in producers)
         for _ in consumers:
             buffer.put(workload.SENTINEL)
-        consumer_cpu = sum(done.get() for _ in consumers)  # not joined yet: they report their own
+        worker_cpu += sum(done.get() for _ in consumers)
 
     received: list[list] = [[] for _ in consumers]
-    errors = [f"producer {p}: exit code {process.exitcode}"
-              for p, process in enumerate(producers) if process.exitcode != 0]
-    for _ in consumers:
-        index, got, error = results.get()
-        received[index] = got
+    takes, puts = workload.stamp_lists(plan, scenario.consumers)
+    errors = []
+    for _ in consumers + producers:
+        role, index, got, stamps, error = results.get()
+        if role == "consumer":
+            received[index], takes[index] = got, stamps
+        else:
+            puts[index] = stamps
         if error:
-            errors.append(error)
-    for process in consumers:
+            errors.append(f"{role} {index}: {error}")
+    for process in consumers + producers:
         process.join()
     buffer.close()
     buffer.join_thread()
     for queue in (done, results):
         queue.close()
-    extras = {"cpu_s": timed.cpu + consumer_cpu, "start_method": ctx.get_start_method()}
+    extras = {"cpu_s": timed.cpu + worker_cpu, "startup_s": timed.startup,
+              "start_method": ctx.get_start_method(), **workload.stamp_extras(plan, timed.start, takes, puts)}
     return Outcome(timed.elapsed, received, tuple(errors), extras)

@@ -20,12 +20,15 @@ import random
 import re
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
     "SENTINEL", "SEED", "Arrival", "Work", "Plan",
-    "parse_arrival", "parse_work", "parse_duration", "plan", "item_id", "spin", "spins_per_second",
-    "TimedRegion", "cpu_seconds", "set_spins_per_second",
+    "parse_arrival", "parse_work", "parse_duration", "plan", "schedule", "item_id", "spin",
+    "spins_per_second", "TimedRegion", "cpu_seconds", "set_spins_per_second", "set_timer_slack",
+    "timer_slack_ns", "measure_wait", "force_stamps", "payload_bytes", "recorder", "stamp_lists",
+    "paced_offsets", "stamp_extras",
 ]
 
 SENTINEL = None  # the stop marker: one per consumer, after every producer has finished; pickles as itself
@@ -62,14 +65,20 @@ class Arrival:
     burst: int = 1
 
     def offsets(self, count: int, producers: int, producer: int) -> list[float] | None:
-        """Scheduled send times (seconds from the producer's start) of its `count` items; None if flat."""
+        """Scheduled send times of a producer's `count` items, in seconds from the run's origin; None if flat.
+
+        Every producer's times count from one origin shared by the whole run (the start of the timed
+        region). Steady and burst schedules are staggered: producer p is shifted by p/RATE, so P producers
+        take turns instead of arriving in clumps of P. Poisson streams are independent (seeded per producer).
+        """
         if self.kind == "flat":
             return None
         rate = self.rate / producers  # this producer's share of the offered load
+        shift = producer / self.rate
         if self.kind == "steady":
-            return [i / rate for i in range(count)]
+            return [shift + i / rate for i in range(count)]
         if self.kind == "burst":
-            return [(i // self.burst) * self.burst / rate for i in range(count)]
+            return [shift + (i // self.burst) * self.burst / rate for i in range(count)]
         rng = random.Random(SEED + producer)
         now, times = 0.0, []
         for _ in range(count):
@@ -157,14 +166,31 @@ def set_spins_per_second(rate: float) -> None:
     _spins_per_second = float(rate)
 
 
+_force_stamps = False
+
+
+def force_stamps(on: bool) -> None:
+    """Stamp every item even in flat runs: only for measuring what stamping costs (bench stampcost)."""
+    global _force_stamps
+    _force_stamps = bool(on)
+
+
 @dataclass(frozen=True)
 class Plan:
-    """A scenario made concrete, before the clock starts: every producer's items and send times."""
+    """A scenario made concrete, before the clock starts: every producer's items and send times.
+
+    When `stamped`, every design records per item, beside its hand-off and nothing else: each consumer
+    the perf_counter() time it took the item (a list aligned with what it received), each producer the
+    time each put returned (aligned with its items). The Outcome's extras then carry them as
+    `take_stamps` and `put_stamps`, with `origin`, the perf_counter() time the timed region started:
+    producer p's item i was due at origin + offsets[p][i]. Flat runs record nothing per item.
+    """
 
     items: list[list]  # per producer, the items it sends, in order
-    offsets: list[list[float] | None]  # per producer, scheduled send times from its start (None: flat)
+    offsets: list[list[float] | None]  # per producer, scheduled send times from the run's origin (None: flat)
     work: Work
     spins: int  # steps of `spin` per item for cpu work, else 0
+    stamped: bool = False  # record take and put times per item (paced runs, or forced)
 
 
 def item_id(item: object) -> int:
@@ -172,26 +198,72 @@ def item_id(item: object) -> int:
     return item if type(item) is int else item[0]
 
 
+def _count(scenario, producer: int) -> int:
+    return scenario.items // scenario.producers + (producer < scenario.items % scenario.producers)
+
+
+def schedule(scenario) -> list[list[float] | None]:
+    """Per producer, the scheduled send times of its items from the run's origin (None for flat)."""
+    arrival = parse_arrival(scenario.arrival)
+    return [arrival.offsets(_count(scenario, p), scenario.producers, p) for p in range(scenario.producers)]
+
+
+def payload_bytes(item_id_: int, size: int) -> bytes:
+    """The payload of item `item_id_`: `size` bytes derived from its id, so a corrupted payload shows."""
+    return (item_id_.to_bytes(8, "little") * (size // 8 + 1))[:size]
+
+
 def plan(scenario) -> Plan:
     """Build the items and schedules of a scenario (outside any timed region).
 
     Producer p sends items seq*P + p for seq = 0, 1, ...; together the producers send exactly the ids
-    0 .. items-1. With a payload, an item is the tuple (id, bytes of that size).
+    0 .. items-1. With a payload, an item is the tuple (id, payload_bytes(id, size)).
     """
     p_count = scenario.producers
-    arrival = parse_arrival(scenario.arrival)
     work = parse_work(scenario.work)
-    items, offsets = [], []
+    items = []
     for p in range(p_count):
-        count = scenario.items // p_count + (p < scenario.items % p_count)
-        ids = range(p, p + count * p_count, p_count)
+        ids = range(p, p + _count(scenario, p) * p_count, p_count)
         if scenario.payload:
-            items.append([(i, bytes(scenario.payload)) for i in ids])
+            items.append([(i, payload_bytes(i, scenario.payload)) for i in ids])
         else:
             items.append(list(ids))
-        offsets.append(arrival.offsets(count, p_count, p))
+    offsets = schedule(scenario)
     spins = round(work.seconds * spins_per_second()) if work.kind == "cpu" else 0
-    return Plan(items, offsets, work, spins)
+    stamped = _force_stamps or offsets[0] is not None
+    return Plan(items, offsets, work, spins, stamped)
+
+
+def recorder(got: list, stamps: list | None) -> Callable:
+    """What a consumer calls on each item it takes: got.append, or (stamped) a stamp then the append."""
+    if stamps is None:
+        return got.append
+    append, stamp, clock = got.append, stamps.append, time.perf_counter
+
+    def record(item) -> None:
+        stamp(clock())
+        append(item)
+    return record
+
+
+def stamp_lists(plan: Plan, consumers: int) -> tuple[list, list]:
+    """Empty take-stamp lists per consumer and put-stamp lists per producer when stamped, else Nones."""
+    def lists(count: int) -> list:
+        return [[] if plan.stamped else None for _ in range(count)]
+    return lists(consumers), lists(len(plan.items))
+
+
+def paced_offsets(plan: Plan) -> list[list[float] | None]:
+    """Per producer, the offsets its loop follows: the schedule, or zeros for a flat run with stamps."""
+    if plan.stamped:
+        return [offsets if offsets is not None else [0.0] * len(items)
+                for items, offsets in zip(plan.items, plan.offsets, strict=True)]
+    return plan.offsets
+
+
+def stamp_extras(plan: Plan, origin: float, takes: list, puts: list) -> dict:
+    """The extras of a stamped run (see Plan), or nothing."""
+    return {"origin": origin, "take_stamps": takes, "put_stamps": puts} if plan.stamped else {}
 
 
 def cpu_seconds() -> float:
@@ -201,16 +273,67 @@ def cpu_seconds() -> float:
 
 
 class TimedRegion:
-    """Brackets a design's timed region: `elapsed` wall seconds and `cpu` seconds (see cpu_seconds)."""
+    """Brackets a design's timed region: `elapsed` wall seconds and `cpu` seconds (see cpu_seconds).
 
+    `start` is the perf_counter() time the region began: the origin of the run's arrival schedule.
+    Workers are made before it and released when it begins; `startup` is the seconds from the
+    TimedRegion's creation to its start (making the workers, up to the moment all wait at the gate).
+    """
+
+    start: float
     elapsed: float
     cpu: float
 
+    def __init__(self) -> None:
+        self._made = time.perf_counter()
+
     def __enter__(self) -> TimedRegion:
         self._cpu = cpu_seconds()
-        self._start = time.perf_counter()
+        self.start = time.perf_counter()
+        self.startup = self.start - self._made
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.elapsed = time.perf_counter() - self._start
+        self.elapsed = time.perf_counter() - self.start
         self.cpu = cpu_seconds() - self._cpu
+
+
+_PR_SET_TIMERSLACK, _PR_GET_TIMERSLACK = 29, 30  # linux/prctl.h
+
+
+def set_timer_slack(nanoseconds: int = 1) -> bool:
+    """Set this thread's timer slack (Linux; threads made later inherit it); False where not possible.
+
+    Linux lets a sleep overrun by the slack, 50 us by default: `time.sleep(50e-6)` takes about 105 us.
+    A design that busy-polls escapes that and one that sleeps pays it, so every process that runs a
+    design sets the slack to 1 ns first (see DESIGN.md, "Equal waits").
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def timer_slack_ns() -> int | None:
+    """This thread's timer slack in nanoseconds, or None where it cannot be read."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        value = libc.prctl(_PR_GET_TIMERSLACK, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        return None
+    return value if value >= 0 else None
+
+
+def measure_wait(seconds: float, repeats: int = 21) -> float:
+    """The median real length of `time.sleep(seconds)` in this process: what a wait of that size costs."""
+    lengths = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        time.sleep(seconds)
+        lengths.append(time.perf_counter() - start)
+    return sorted(lengths)[repeats // 2]

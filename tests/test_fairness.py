@@ -1,0 +1,225 @@
+"""Fair figures: tests that hold the harness and every design to the timed region's word (issue 7).
+
+- lower bounds no design can beat without skipping its waits (a figure that stops its clock early, or
+  ignores its arrival schedule, fails here);
+- failures injected into the real designs (the idea of CPython's FailingQueueTest): a producer or a
+  consumer raises at item k, and the run must fail with that error and leave nothing running;
+- one broken fixture design per loophole, each failing with its own reason;
+- the capacity bound, checked by the harness's own instrumented run (bench.depth) for every design;
+- equal waits: timer slack set in every process that runs a design.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from bench.depth import depth_run, watchable, watched
+from bench.once import run_once
+from tests.cli_helpers import bench
+from tests.fixtures import broken_clock_early, broken_corrupts, broken_leaves_task, broken_overfills
+from variants import REGISTRY, workload
+from variants.contract import Scenario
+
+DESIGNS = sorted(REGISTRY)
+FAIL_AT = 5  # the item at which an injected failure strikes
+
+
+def supported(name: str, scenario: Scenario) -> Scenario:
+    """The scenario, or its capacity-1 form for a design that has a single slot."""
+    design = REGISTRY[name]
+    if design.unsupported(scenario) is None:
+        return scenario
+    return Scenario(scenario.producers, scenario.consumers, scenario.items, 1, scenario.arrival,
+                    scenario.work, scenario.payload)
+
+
+def assert_nothing_left(before: set) -> None:
+    leftover = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert not leftover, f"threads left running: {leftover}"
+    assert not multiprocessing.active_children(), "processes left running"
+
+
+# --- lower bounds: the timed region covers the work and the schedule -------------------------------------
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_io_work_is_inside_the_clock(name):
+    """50 items through one consumer doing io:2ms cannot take less than 0.1 s."""
+    result = run_once(REGISTRY[name], supported(name, Scenario(1, 1, 50, capacity=16, work="io:2ms")))
+    assert result.ok, result.reason
+    assert result.outcome.elapsed >= 0.1
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_the_arrival_schedule_is_inside_the_clock(name):
+    """100 items at steady:1000 are due over 99 ms: the run cannot end sooner."""
+    scenario = Scenario(2, 2, 100, capacity=16, arrival="steady:1000")
+    result = run_once(REGISTRY[name], supported(name, scenario))
+    assert result.ok, result.reason
+    assert result.outcome.elapsed >= 0.099
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_every_design_reports_its_startup_outside_the_clock(name):
+    result = run_once(REGISTRY[name], supported(name, Scenario(2, 2, 100, capacity=16)))
+    assert result.ok, result.reason
+    assert result.outcome.extras["startup_s"] > 0
+
+
+# --- failures injected into the real designs --------------------------------------------------------------
+
+
+class InjectedError(Exception):
+    """Raised on purpose inside a worker."""
+
+
+class _FailingItems(list):
+    """A producer's items that raise when the producer reaches item FAIL_AT."""
+
+    def __iter__(self):
+        for index, item in enumerate(list.__iter__(self)):
+            if index == FAIL_AT:
+                raise InjectedError(f"producer fails at item {FAIL_AT}")
+            yield item
+
+
+def _failing_spin(counter: list):
+    def spin(n: int) -> None:
+        counter[0] += 1
+        if counter[0] == FAIL_AT:
+            raise InjectedError(f"consumer fails at item {FAIL_AT}")
+    return spin
+
+
+def _check_failed_with_injection(name: str, scenario: Scenario) -> None:
+    before = set(threading.enumerate())
+    result = run_once(REGISTRY[name], supported(name, scenario))
+    assert result.status == "failed", f"{name}: {result.status}: {result.reason}"
+    assert "InjectedError" in result.reason, result.reason
+    assert not result.poisoned
+    assert_nothing_left(before)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", DESIGNS)
+def test_a_producer_that_raises_fails_the_run(name, monkeypatch):
+    real_plan = workload.plan
+
+    def plan(scenario):
+        made = real_plan(scenario)
+        made.items[0] = _FailingItems(made.items[0])
+        return made
+
+    monkeypatch.setattr(workload, "plan", plan)
+    _check_failed_with_injection(name, Scenario(2, 2, 200))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", DESIGNS)
+def test_a_consumer_that_raises_fails_the_run(name, monkeypatch):
+    monkeypatch.setattr(workload, "spin", _failing_spin([0]))
+    _check_failed_with_injection(name, Scenario(2, 2, 200, work="cpu:1us"))
+
+
+# --- one broken fixture per loophole ----------------------------------------------------------------------
+
+
+def test_a_design_that_stops_its_clock_before_joining_fails():
+    result = run_once(broken_clock_early, Scenario(1, 2, 20))
+    assert result.status == "failed"
+    assert result.reason.startswith("workers still running when run() returned: consumer ")
+    assert_nothing_left(set(threading.enumerate()))
+
+
+def test_a_design_that_leaves_a_task_pending_fails():
+    result = run_once(broken_leaves_task, Scenario(1, 1, 20))
+    assert (result.status, result.reason) == (
+        "failed", "tasks did not finish: the design left a task unfinished or cancelled")
+
+
+def test_a_corrupted_payload_fails():
+    result = run_once(broken_corrupts, Scenario(2, 2, 40, payload=32))
+    reason = f"payload of item {broken_corrupts.CORRUPT_ID} corrupted"
+    assert (result.status, result.reason) == ("failed", reason)
+    assert run_once(broken_corrupts, Scenario(2, 2, 40)).ok  # without a payload there is nothing to damage
+
+
+def test_a_buffer_that_overfills_fails_the_depth_run():
+    peak, reason = depth_run(broken_overfills, Scenario(4, 1, 400, capacity=4))
+    assert peak > 4
+    assert reason == f"the buffer held {peak} items; capacity 4"
+    assert run_once(broken_overfills, Scenario(4, 1, 400, capacity=4)).ok  # the plain run cannot see it
+
+
+def test_an_overfilling_buffer_fails_its_benchmark(tmp_path):
+    out = tmp_path / "out.json"
+    proc = bench("run", "broken_overfills", "--producers", "4", "--items", "400", "--capacity", "4",
+                 "--processes", "1", "--values", "1", "--warmups", "0", "--loops", "1", "-o", str(out),
+                 extra="tests.fixtures.broken_overfills")
+    assert proc.returncode == 1
+    assert "instrumented run: the buffer held " in proc.stderr
+    assert not out.exists()
+
+
+# --- the capacity bound, for every design -----------------------------------------------------------------
+
+
+def test_every_design_is_watchable():
+    assert [name for name in DESIGNS if not watchable(REGISTRY[name])] == []
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("name", "capacity"), [
+    (name, capacity) for name in DESIGNS for capacity in (1, 2, 16)
+    if REGISTRY[name].unsupported(Scenario(1, 1, 1, capacity=capacity)) is None
+])
+def test_the_buffer_never_exceeds_its_capacity(name, capacity):
+    peak, reason = depth_run(REGISTRY[name], Scenario(4, 4, 400, capacity=capacity))
+    assert reason is None
+    assert 1 <= peak
+
+
+ROUND_ROBIN = [name for name in DESIGNS if REGISTRY[name].MODEL in ("generator", "greenlet")]
+
+
+@pytest.mark.parametrize("name", ROUND_ROBIN)
+def test_a_round_robin_buffer_fills_to_its_capacity_and_no_further(name):
+    """Four producers resumed in turn outpace one consumer until the buffer is full, never beyond."""
+    peak, reason = depth_run(REGISTRY[name], Scenario(4, 1, 200, capacity=16))
+    assert (peak, reason) == (16, None)
+
+
+@pytest.mark.parametrize("name", [name for name in DESIGNS if name != "two_lock"])
+def test_an_unbounded_buffer_is_made_unbounded(name):
+    """Four producers against one consumer, no capacity: the one buffer grows well past any small bound."""
+    design = REGISTRY[name]
+    with watched(design) as made:
+        assert run_once(design, Scenario(4, 1, 400, capacity=None)).ok
+    assert len(made) == 1, f"{name} made {len(made)} buffers"
+    assert made[0].peak > 16
+
+
+# --- equal waits ------------------------------------------------------------------------------------------
+
+
+def test_once_sets_the_timer_slack_and_reports_the_real_wait():
+    proc = bench("run", "queue", "--once", "--json", "--items", "20", "--work", "io:50us")
+    report = json.loads(proc.stdout)
+    assert report["timer_slack_ns"] == 1
+    assert 50e-6 <= report["io_wait_s"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timer slack is Linux's")
+def test_with_the_slack_set_a_50us_sleep_takes_under_85us():
+    """About 105 us with Linux's default 50 us slack; about 55-70 us with 1 ns (median of 201)."""
+    code = ("from variants import workload; assert workload.set_timer_slack(); "
+            "print(workload.measure_wait(50e-6, 201))")
+    median = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                  timeout=60).stdout)
+    assert median < 85e-6

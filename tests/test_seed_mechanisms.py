@@ -1,0 +1,442 @@
+"""The seeds' own mechanisms: seed 001's multitask coroutines (`coroutine`) and seed 003's semaphores.
+
+- both designs over random scenarios, through bench.once.run_once (watchdog and verifier);
+- the coroutine scheduler never polls: a parked task is resumed only once its operation has completed;
+- a bounded coroutine queue parks producers, and each get wakes exactly one;
+- a task that raises ends the run with its error, nothing left parked;
+- stamped runs give aligned stamp lists, unstamped runs none;
+- a bounded buffer never holds more than its capacity (a depth-counting deque as `module.Buffer`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections import deque
+from types import ModuleType
+
+import pytest
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
+
+from bench.once import RunResult, run_once
+from variants import coroutine, semaphores, workload
+from variants.contract import Scenario
+from variants.workload import item_id
+
+DESIGNS = {"coroutine": coroutine, "semaphores": semaphores}
+
+
+class RunHung(BaseException):  # noqa: N818 - a BaseException, so hypothesis stops instead of shrinking
+    """A run missed its deadline: its threads may still be running."""
+
+
+def check_run(design: ModuleType, scenario: Scenario) -> RunResult:
+    """Run once under the watchdog; check ok, exactly once, per-producer order and no workers left."""
+    threads_before = set(threading.enumerate())
+    result = run_once(design, scenario)
+    where = f"{design.NAME} {scenario.name} ({scenario.items} items)"
+    if result.status == "timeout" or result.poisoned:
+        raise RunHung(f"{where}: {result.status}: {result.reason}")
+    assert result.ok, f"{where}: {result.status}: {result.reason}"
+    leftover = [t.name for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    assert not leftover, f"{where}: threads left running: {leftover}"
+
+    outcome = result.outcome
+    assert outcome.errors == ()
+    ids = [item_id(item) for got in outcome.received for item in got]
+    assert sorted(ids) == list(range(scenario.items)), f"{where}: not exactly once"
+    for c, got in enumerate(outcome.received):
+        for p in range(scenario.producers):
+            from_p = [i for i in map(item_id, got) if i % scenario.producers == p]
+            assert from_p == sorted(from_p), f"{where}: consumer {c}: producer {p}'s items out of order"
+    if design is coroutine:
+        assert outcome.extras["tasks_finished"] is True, where
+    return result
+
+
+# --- 1. random scenarios ----------------------------------------------------------------------------------
+
+
+@st.composite
+def scenarios(draw) -> Scenario:
+    return Scenario(
+        producers=draw(st.integers(1, 4)),
+        consumers=draw(st.integers(1, 4)),
+        items=draw(st.integers(1, 300)),
+        capacity=draw(st.sampled_from([1, 2, 16, None])),
+        arrival=draw(st.sampled_from(["flat", "steady:20000"])),
+        work=draw(st.sampled_from(["none", "cpu:20us", "io:200us"])),
+    )
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_random_scenarios(name):
+    design = DESIGNS[name]
+
+    @settings(derandomize=True, max_examples=25, deadline=None, database=None)
+    @seed(zlib.crc32(name.encode()))
+    @given(scenarios())
+    def check(scenario):
+        check_run(design, scenario)
+
+    check()
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_one_to_one_keeps_exact_order(name):
+    for capacity in (1, 16, None):
+        result = check_run(DESIGNS[name], Scenario(1, 1, 500, capacity=capacity))
+        assert result.outcome.received == [list(range(500))]
+
+
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_contract_constants(name):
+    design = DESIGNS[name]
+    assert design.NAME == name
+    assert (design.MODEL, design.SEED) == {"coroutine": ("generator", "001"),
+                                           "semaphores": ("thread", "003")}[name]
+    assert design.FIFO is True
+    assert issubclass(design.Buffer, deque)
+    for capacity in (1, 2, 16, None):
+        assert design.unsupported(Scenario(4, 4, 10, capacity=capacity, work="io:1ms", payload=16)) is None
+
+
+# --- 2. the coroutine scheduler never polls ---------------------------------------------------------------
+
+
+def counted(task, log: list, name: str):
+    """Pass everything through to `task`, logging (name, value sent) at each resumption."""
+    value = None
+    while True:
+        log.append((name, value))
+        try:
+            op = task.send(value)
+        except StopIteration:
+            return
+        value = yield op
+
+
+@pytest.mark.timeout(10)
+def test_consumer_on_empty_queue_is_resumed_only_after_a_put(monkeypatch):
+    idle: list[float] = []  # the real waits the scheduler asks for when nothing is runnable
+    real_sleep = time.sleep
+
+    def recorded_sleep(seconds):
+        idle.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", recorded_sleep)  # this test runs no threads of its own
+    scheduler = coroutine.Scheduler()
+    queue = scheduler.queue()
+    log: list = []
+
+    def consumer():
+        for _ in range(3):
+            item = yield queue.get()
+            log.append(("took", item))
+
+    def producer():
+        for item in ("a", "b", "c"):
+            yield coroutine.sleep(0.005)  # the consumer waits 5 ms on an empty queue, three times over
+            log.append(("put", item))
+            yield queue.put(item)
+
+    scheduler.add(counted(consumer(), log, "consumer"), "consumer")
+    scheduler.add(producer(), "producer")
+    scheduler.run()
+
+    assert scheduler.finished and scheduler.errors == []
+    resumes = [entry for entry in log if entry[0] == "consumer"]
+    assert resumes == [("consumer", None), ("consumer", "a"), ("consumer", "b"), ("consumer", "c")]
+    assert [entry for entry in log if entry[0] != "consumer"] == [
+        ("put", "a"), ("took", "a"), ("put", "b"), ("took", "b"), ("put", "c"), ("took", "c")]
+    assert sum(idle) > 0.012  # the three 5 ms waits were spent in real sleeps, not spinning on the clock
+
+
+@pytest.mark.timeout(20)
+def test_consumers_are_resumed_once_per_item_in_a_paced_run(monkeypatch):
+    """Through run(): a slow paced producer leaves the consumers waiting between items; no extra resumes."""
+    logs: list[list] = []
+    original = coroutine.consumer
+
+    def counted_consumer(*args):
+        logs.append([])
+        return counted(original(*args), logs[-1], "consumer")
+
+    monkeypatch.setattr(coroutine, "consumer", counted_consumer)
+    scenario = Scenario(1, 2, 40, capacity=16, arrival="steady:4000")  # an item every 250 us, 10 ms in all
+    result = check_run(coroutine, scenario)
+    for log, got in zip(logs, result.outcome.received, strict=True):
+        assert len(log) == 1 + len(got) + 1  # the start, each item, the sentinel
+        assert [value for _, value in log[1:-1]] == got
+
+
+# --- 3. a bounded coroutine queue parks producers; each get wakes one ---------------------------------------
+
+
+@pytest.mark.timeout(10)
+def test_bounded_queue_parks_putters_and_each_get_wakes_one():
+    scheduler = coroutine.Scheduler()
+    queue = scheduler.queue(1)
+    log: list = []
+    seen: list = []
+
+    def producer(item):
+        yield queue.put(item)
+
+    def consumer():
+        yield coroutine.sleep(0.005)  # the producers run first: one fills the slot, two park
+        seen.append((len(queue.items), len(queue.putters)))
+        for _ in range(3):
+            item = yield queue.get()
+            seen.append((item, len(queue.items), len(queue.putters)))
+
+    scheduler.add(consumer(), "consumer")
+    for p in range(3):
+        scheduler.add(counted(producer(p), log, f"producer {p}"), f"producer {p}")
+    scheduler.run()
+
+    assert scheduler.finished
+    assert seen == [(1, 2), (0, 1, 1), (1, 1, 0), (2, 0, 0)]
+    for p in range(3):  # started, then resumed once: when its put completed, not while parked
+        assert [entry for entry in log if entry[0] == f"producer {p}"] == [(f"producer {p}", None)] * 2
+
+
+def test_queue_repr_shows_depth_and_waiters():
+    queue = coroutine.Queue(2)
+    queue.items.append(1)
+    queue.putters.append((None, 2))
+    assert repr(queue) == "<Queue depth=1/2 getters waiting=0 putters waiting=1>"
+
+
+# --- 4. a task that raises ends the run, nothing left parked ----------------------------------------------
+
+
+def _watch_scheduler(monkeypatch) -> list:
+    made = []
+
+    class Watched(coroutine.Scheduler):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(coroutine, "Scheduler", Watched)
+    return made
+
+
+def _assert_all_closed(scheduler, tasks):
+    assert scheduler.live == {} and not scheduler.runnable and not scheduler.timers
+    assert all(not q.getters and not q.putters for q in scheduler.queues)
+    assert all(task.gi_frame is None for task in tasks), "a task is still suspended"
+
+
+@pytest.mark.timeout(10)
+def test_producer_that_raises_ends_the_run(monkeypatch):
+    made, tasks = _watch_scheduler(monkeypatch), []
+    original = coroutine.producer
+
+    def producer(queue, items, finish):
+        if items[0] != 1:  # producer 1 raises after one put; producer 0 runs as usual
+            tasks.append(original(queue, items, finish))
+            return tasks[-1]
+
+        def failing():
+            yield queue.put(items[0])
+            raise RuntimeError("boom")
+
+        tasks.append(failing())
+        return tasks[-1]
+
+    monkeypatch.setattr(coroutine, "producer", producer)
+    scenario = Scenario(2, 2, 200, capacity=1)
+    outcome = coroutine.run(scenario)
+    assert outcome.errors == ("producer 1: RuntimeError('boom')",)
+    assert outcome.extras["tasks_finished"] is False
+    _assert_all_closed(made[0], tasks)
+
+    result = run_once(coroutine, scenario)
+    assert result.status == "failed"
+    assert result.reason == "a worker raised: producer 1: RuntimeError('boom')"
+
+
+@pytest.mark.timeout(10)
+def test_consumer_that_raises_ends_the_run(monkeypatch):
+    made, tasks = _watch_scheduler(monkeypatch), []
+    original = coroutine.consumer
+
+    def consumer(queue, record, work, spins):
+        if tasks:  # consumers after the first run as usual
+            tasks.append(original(queue, record, work, spins))
+            return tasks[-1]
+
+        def failing():
+            record((yield queue.get()))
+            raise ValueError("bad item")
+
+        tasks.append(failing())
+        return tasks[-1]
+
+    monkeypatch.setattr(coroutine, "consumer", consumer)
+    outcome = coroutine.run(Scenario(3, 2, 300, capacity=2))
+    assert outcome.errors == ("consumer 0: ValueError('bad item')",)
+    assert outcome.extras["tasks_finished"] is False
+    _assert_all_closed(made[0], tasks)
+
+
+@pytest.mark.timeout(10)
+def test_tasks_parked_for_good_are_reported_and_closed(monkeypatch):
+    """A consumer that leaves without taking anything: the producers park on the full queue for good."""
+    made = _watch_scheduler(monkeypatch)
+
+    def consumer(queue, record, work, spins):
+        yield from ()
+
+    monkeypatch.setattr(coroutine, "consumer", consumer)
+    outcome = coroutine.run(Scenario(2, 1, 20, capacity=1))
+    assert outcome.errors == ("scheduler: parked for good: producer 0, producer 1",)
+    assert outcome.extras["tasks_finished"] is False
+    _assert_all_closed(made[0], [])
+
+
+# --- 5. stamps: aligned when stamped, absent otherwise ------------------------------------------------------
+
+
+def _check_stamps(scenario: Scenario, outcome) -> None:
+    extras = outcome.extras
+    plan = workload.plan(scenario)
+    origin, takes, puts = extras["origin"], extras["take_stamps"], extras["put_stamps"]
+    assert [len(s) for s in takes] == [len(got) for got in outcome.received]
+    assert [len(s) for s in puts] == [len(items) for items in plan.items]
+    for stamps in takes + puts:
+        assert all(origin <= a <= b for a, b in zip(stamps, stamps[1:] + [float("inf")], strict=True))
+    if plan.offsets[0] is not None:  # paced: nothing is put, nor taken, before it is due
+        due = {item: origin + offset for items, offsets in zip(plan.items, plan.offsets, strict=True)
+               for item, offset in zip(items, offsets, strict=True)}
+        for items, stamps in zip(plan.items, puts, strict=True):
+            assert all(stamp >= due[item] for item, stamp in zip(items, stamps, strict=True))
+        for got, stamps in zip(outcome.received, takes, strict=True):
+            assert all(stamp >= due[item] for item, stamp in zip(got, stamps, strict=True))
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_forced_stamps_are_aligned(name):
+    scenario = Scenario(2, 3, 300, capacity=2, work="cpu:20us")
+    workload.force_stamps(True)
+    try:
+        result = check_run(DESIGNS[name], scenario)
+    finally:
+        workload.force_stamps(False)
+    _check_stamps(scenario, result.outcome)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_paced_runs_are_stamped_and_never_early(name):
+    scenario = Scenario(3, 2, 150, capacity=4, arrival="steady:20000", work="io:200us")
+    _check_stamps(scenario, check_run(DESIGNS[name], scenario).outcome)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+def test_flat_runs_record_no_stamps(name):
+    extras = check_run(DESIGNS[name], Scenario(2, 2, 200, capacity=16)).outcome.extras
+    assert not {"origin", "take_stamps", "put_stamps"} & extras.keys()
+    assert extras["cpu_s"] >= 0 and extras["startup_s"] >= 0
+
+
+# --- 6. a bounded buffer never holds more than its capacity -------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", sorted(DESIGNS))
+@pytest.mark.parametrize("capacity", [1, 2, 16])
+def test_buffer_never_exceeds_capacity(name, capacity, monkeypatch):
+    design, made = DESIGNS[name], []
+
+    class DepthDeque(deque):
+        """Records the depth after each append (semaphores: under the lock; coroutine: one thread)."""
+
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.peak = 0
+            made.append(self)
+
+        def append(self, item):
+            super().append(item)
+            self.peak = max(self.peak, len(self))
+
+    monkeypatch.setattr(design, "Buffer", DepthDeque)
+    check_run(design, Scenario(4, 1, 400, capacity=capacity))
+    check_run(design, Scenario(4, 4, 400, capacity=capacity))
+    assert len(made) == 2
+    for buffer in made:
+        assert 1 <= buffer.peak <= capacity, f"{name}: peak depth {buffer.peak} with capacity {capacity}"
+
+
+@pytest.mark.timeout(10)
+def test_coroutine_fills_a_bounded_queue_exactly(monkeypatch):
+    """Four producers outpace one consumer (four puts per get): the queue fills to its bound, not past it."""
+    made = []
+
+    class DepthDeque(deque):
+        peak = 0
+
+        def append(self, item):
+            super().append(item)
+            self.peak = max(self.peak, len(self))
+            made.append(self.peak)
+
+    monkeypatch.setattr(coroutine, "Buffer", DepthDeque)
+    check_run(coroutine, Scenario(4, 1, 200, capacity=16))
+    assert max(made) == 16
+
+
+# --- 7. the semaphore buffer blocks on its semaphores -------------------------------------------------------
+
+
+def _wait_until(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+@pytest.mark.timeout(10)
+def test_semaphore_buffer_blocks_a_put_when_full_and_a_get_when_empty():
+    buffer = semaphores.BoundedBuffer(1)
+    buffer.put("a")
+    putter = threading.Thread(target=buffer.put, args=("b",), daemon=True)
+    putter.start()
+    assert _wait_until(lambda: "putters waiting=1" in repr(buffer)), repr(buffer)
+    assert putter.is_alive()
+    assert buffer.get() == "a"
+    putter.join(5)
+    assert not putter.is_alive()
+    assert buffer.get() == "b"
+
+    got = []
+    getter = threading.Thread(target=lambda: got.append(buffer.get()), daemon=True)
+    getter.start()
+    assert _wait_until(lambda: "getters waiting=1" in repr(buffer)), repr(buffer)
+    assert got == []
+    buffer.put("c")
+    getter.join(5)
+    assert got == ["c"]
+    assert repr(buffer) == ("<BoundedBuffer depth=0/1 filled=0 free=1 getters waiting=0"
+                            " putters waiting=0>")
+
+
+def test_unbounded_semaphore_buffer_has_no_free_slot_semaphore():
+    buffer = semaphores.UnboundedBuffer()
+    for item in range(1000):
+        buffer.put(item)
+    assert not hasattr(buffer, "_free")
+    assert repr(buffer) == "<UnboundedBuffer depth=1000 filled=1000 getters waiting=0>"
+    assert [buffer.get() for _ in range(1000)] == list(range(1000))
