@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     fidelity = commands.add_parser("fidelity", help="compare the suite's figures with plain hand-timed loops")
     fidelity.add_argument("variants", nargs="*", metavar="VARIANT", help="designs to measure (default: all)")
     fidelity.add_argument("--rounds", default="4", metavar="N", help="interleaved rounds (default 4)")
+    fidelity.add_argument("--stamps", action="store_true",
+                          help="instead: what per-item latency stamps cost, stamped vs plain hand loops")
 
     report = commands.add_parser("report", help="(re)build a run's frame, charts and REPORT.md")
     report.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of `bench all`")
@@ -134,6 +136,12 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     if rounds < 1:
         raise UsageError(f"--rounds must be >= 1, got {rounds}")
     names = [get_design(name).NAME for name in args.variants] or None
+    if args.stamps:
+        from bench.fidelity import format_stamp_cost, measure_stamp_cost
+
+        for line in format_stamp_cost(measure_stamp_cost(rounds, names=names)):
+            print(line)
+        return 0
     rows = measure_fidelity(rounds, names=names)
     for line in format_fidelity(rows):
         print(line)

@@ -27,7 +27,7 @@ from bench.flags import scenario_flags
 from bench.machine import ROOT
 from variants.contract import Scenario
 
-__all__ = ["measure_fidelity", "LIMIT"]
+__all__ = ["measure_fidelity", "measure_stamp_cost", "format_fidelity", "format_stamp_cost", "LIMIT"]
 
 LIMIT = 1.10  # suite / hand above this means the harness adds to the timed region
 
@@ -39,6 +39,7 @@ from variants.contract import Scenario
 workload.set_timer_slack()  # as every suite worker does
 design, scenario = get_design(sys.argv[1]), Scenario(**json.loads(sys.argv[2]))
 warmups, runs = int(sys.argv[3]), int(sys.argv[4])
+workload.force_stamps(sys.argv[5] == "stamped")  # only `bench fidelity --stamps` asks for this
 values = [design.run(scenario).elapsed / scenario.items for _ in range(warmups + runs)][warmups:]
 print(json.dumps(values))
 """
@@ -63,13 +64,16 @@ def _suite(name: str, scenario: Scenario, processes: int, values: int, folder: P
     return list(pyperf.Benchmark.load(str(out)).get_values())
 
 
-def _hand(name: str, scenario: Scenario, processes: int, values: int) -> list[float]:
-    """The same shape as the suite's: `processes` fresh processes, each WARMUPS warm-ups and `values` runs."""
+def _hand(name: str, scenario: Scenario, processes: int, values: int, stamped: bool = False) -> list[float]:
+    """The same shape as the suite's: `processes` fresh processes, each WARMUPS warm-ups and `values` runs.
+
+    `stamped` forces per-item stamps on, as paced runs have them (workload.force_stamps)."""
     spec = {"producers": scenario.producers, "consumers": scenario.consumers, "items": scenario.items,
             "capacity": scenario.capacity}
     found: list[float] = []
     for _ in range(processes):
-        cmd = [sys.executable, "-c", _HAND, name, json.dumps(spec), str(WARMUPS), str(values)]
+        cmd = [sys.executable, "-c", _HAND, name, json.dumps(spec), str(WARMUPS), str(values),
+               "stamped" if stamped else "plain"]
         done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600)
         found.extend(json.loads(done.stdout))
     return found
@@ -121,6 +125,42 @@ def measure_fidelity(rounds: int = 4, processes: int = 6, values: int = 3,
                          "suite_s": suite_s, "hand_s": hand_s, "ratio": suite_s / hand_s,
                          "ci_low": low, "ci_high": high, "values": len(suites)})
     return rows
+
+
+def measure_stamp_cost(rounds: int = 4, processes: int = 6, values: int = 3,
+                       names: list[str] | None = None) -> list[dict]:
+    """What per-item stamps cost each design: the 1:1 flat scenario with stamps forced on against off.
+
+    Both sides are plain hand loops in bare processes, interleaved round by round. `ratio` is the median
+    stamped over the median plain, with its bootstrap 95% interval; `cost_s` the difference per item,
+    the price a paced run pays beside every hand-off.
+    """
+    rows = []
+    designs = all_designs()
+    for name in names or list(designs):
+        scenario = _scenario(designs[name])
+        stamped, plain = [], []
+        for _ in range(rounds):
+            stamped += _hand(name, scenario, processes, values, stamped=True)
+            plain += _hand(name, scenario, processes, values)
+        low, high = ratio_interval(stamped, plain)
+        stamped_s, plain_s = statistics.median(stamped), statistics.median(plain)
+        rows.append({"benchmark": f"{name}/{scenario.name}", "items": scenario.items, "stamped_s": stamped_s,
+                     "plain_s": plain_s, "ratio": stamped_s / plain_s, "ci_low": low, "ci_high": high,
+                     "cost_s": stamped_s - plain_s, "values": len(stamped)})
+    return rows
+
+
+def format_stamp_cost(rows: list[dict]) -> list[str]:
+    """The table of measure_stamp_cost's rows, as lines."""
+    width = max(len(row["benchmark"]) for row in rows)
+    lines = [f"{'benchmark':<{width}}  {'items':>6}  {'stamped':>10}  {'plain':>10}  {'ratio':>6}  "
+             f"{'95% interval':<12}  {'cost/item':>9}"]
+    for row in rows:
+        lines.append(f"{row['benchmark']:<{width}}  {row['items']:>6}  {row['stamped_s'] * 1e6:>7.3f} us  "
+                     f"{row['plain_s'] * 1e6:>7.3f} us  {row['ratio']:>6.3f}  "
+                     f"{row['ci_low']:.2f}-{row['ci_high']:.2f}     {row['cost_s'] * 1e6:>6.3f} us")
+    return lines
 
 
 def format_fidelity(rows: list[dict]) -> list[str]:

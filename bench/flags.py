@@ -17,7 +17,7 @@ __all__ = ["add_scenario_flags", "scenario_from_args", "scenario_flags", "deadli
 
 
 def add_scenario_flags(parser: argparse.ArgumentParser, items_default: int = 100_000) -> None:
-    """Add --producers, --consumers, --capacity, --items, --arrival, --work, --payload."""
+    """Add --producers, --consumers, --capacity, --items, --arrival, --work, --payload, --stop."""
     group = parser.add_argument_group("scenario")
     group.add_argument("--producers", default="1", metavar="P", help="producer workers (default 1)")
     group.add_argument("--consumers", default="1", metavar="C", help="consumer workers (default 1)")
@@ -29,6 +29,8 @@ def add_scenario_flags(parser: argparse.ArgumentParser, items_default: int = 100
     group.add_argument("--work", default="none", metavar="SPEC",
                        help="none, cpu:DURATION or io:DURATION, e.g. cpu:20us (default none)")
     group.add_argument("--payload", default="0", metavar="BYTES", help="bytes per item (default 0)")
+    group.add_argument("--stop", default="sentinels", metavar="SPEC",
+                       help="stop protocol: sentinels (default), barrier, event or event:DURATION")
     parser.add_argument("--deadline", metavar="SECONDS",
                         help="watchdog deadline of each run (default: derived from the scenario)")
     parser.add_argument("--spin-rate", metavar="STEPS_PER_S",
@@ -82,6 +84,7 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
             arrival=args.arrival,
             work=args.work,
             payload=_int(args.payload, "--payload", 0),
+            stop=args.stop,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -94,4 +97,5 @@ def scenario_flags(scenario: Scenario) -> list[str]:
         f"--capacity={'inf' if scenario.capacity is None else scenario.capacity}",
         f"--items={scenario.items}", f"--arrival={scenario.arrival}", f"--work={scenario.work}",
         f"--payload={scenario.payload}",
+        *([f"--stop={scenario.stop}"] if scenario.stop != "sentinels" else []),  # older commits lack --stop
     ]

@@ -14,7 +14,7 @@ from bench.designs import all_designs
 from bench.errors import UsageError
 from variants.contract import Scenario
 
-__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells"]
+__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells", "SEED002"]
 
 THROUGHPUT_ITEMS = 20_000  # per run for closed-loop cells with a buffer of 16 or more
 SLOW_ITEMS = 2_000  # per run where each hand-off costs tens of us or more: capacity 1 or 2, or real work
@@ -36,6 +36,15 @@ class Profile:
     loops: int  # scenario runs per value (fixed: no calibration run)
     seconds_per_cell: float  # the estimate `list --profile` shows, measured on 2 cores
     extra: tuple[tuple[str, Scenario], ...] = ()  # (design, scenario) cells outside the grids
+    # latency against offered load: ((P, C), steady rates in items/s), capacity 16, ARRIVAL_WORK
+    load_sweep: tuple[tuple[tuple[int, int], tuple[int, ...]], ...] = ()
+    seed002_consumers: tuple[int, ...] = ()  # the seed-002 scenario (SEED002) with these consumer counts
+    seed002_capacities: tuple[int, ...] = ()  # ... at these capacities
+    seed002_items: int = 600
+    sweep_seconds: float = 0.1  # items in a sweep cell: RATE x this (at least SWEEP_MIN_ITEMS)
+    stops: tuple[str, ...] = ()  # stop protocols other than sentinels, at stop_topologies, capacity 16
+    # (each of stop_topologies must be in the throughput grid with capacity 16: that is the sentinels cell)
+    stop_topologies: tuple[tuple[int, int], ...] = ()
 
     def pyperf_flags(self) -> list[str]:
         """The pyperf options of this profile's effort."""
@@ -44,27 +53,46 @@ class Profile:
 
 
 ARRIVAL_WORK = "io:50us"  # the slow consumer behind paced arrivals: 50 us per item, below the mean gap
+SWEEP_MIN_ITEMS = 500
+
+# The seed-002 scenario: seed 002's story, a bursty network producer feeding a slow database. One producer
+# emits bursts of 100 messages back to back, 2,000 messages/s on average; consumers spend io:1ms per message
+# (the database). With one consumer it is overloaded (about 1,000/s of service for 2,000/s offered): latency
+# grows through the run and the producer falls behind; with 4 or 8 it keeps up. Capacity 1 is seed 002's own
+# single-slot pipeline (`two_lock`); capacity 16 a small buffer.
+SEED002 = {"producers": 1, "arrival": "burst:100:2000", "work": "io:1ms"}
+
+# Sweep rates: at io:50us one consumer serves 10-17k items/s here (every design, measured with
+# `bench run D --once --work io:50us --items 4000`), four serve 13k (greenlet, whose waits block) to 61k
+# (generator); the rates bracket every design's knee at each topology.
 
 PROFILES = {
     "smoke": Profile(
         name="smoke", topologies=((1, 1), (2, 2)), capacities=(1, None), work_topologies=(),
-        works=(), arrivals=("burst:50:10000",), processes=1, values=1, warmups=0, loops=1,
-        seconds_per_cell=0.5,
+        works=(), arrivals=(), processes=1, values=1, warmups=0, loops=1,
+        seconds_per_cell=0.5, load_sweep=(((1, 1), (20000,)),), seed002_consumers=(4,),
+        seed002_capacities=(16,), seed002_items=200,
     ),
     "quick": Profile(
         name="quick", topologies=((1, 1), (4, 1), (1, 4), (4, 4)), capacities=(1, 16, 1024, None),
         work_topologies=((1, 1), (4, 4)), works=("cpu:20us", "io:200us"),
-        arrivals=("steady:10000", "burst:100:10000", "poisson:10000"),
+        arrivals=("poisson:10000",),
         processes=2, values=3, warmups=1, loops=1, seconds_per_cell=1.5,
+        load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
+        seed002_consumers=(1, 4, 8), seed002_capacities=(16,),
+        stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)),
     ),
     "full": Profile(
         name="full", topologies=((1, 1), (2, 1), (1, 2), (2, 2), (4, 1), (1, 4), (4, 4), (8, 8)),
         capacities=(1, 2, 16, 128, 1024, None),
         work_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
         works=("cpu:20us", "cpu:200us", "io:200us", "io:1ms"),
-        arrivals=("steady:5000", "steady:15000", "burst:100:5000", "burst:1000:10000", "poisson:5000",
-                  "poisson:15000"),
+        arrivals=("burst:100:5000", "burst:1000:10000", "poisson:5000", "poisson:15000"),
         processes=4, values=3, warmups=1, loops=1, seconds_per_cell=4.3,
+        load_sweep=(((1, 1), (2000, 5000, 8000, 10000, 12000, 15000, 20000, 30000)),
+                    ((4, 4), (5000, 10000, 15000, 20000, 30000, 40000, 60000, 80000, 120000))),
+        seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=2000, sweep_seconds=0.2,
+        stops=("barrier", "event", "event:1ms"), stop_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
     ),
     # `bench check`: one representative cell per design, so that 20 rounds of both sides fit in 5 minutes;
     # each round runs one process a side with these values and warm-ups (processes only matters to
@@ -109,6 +137,17 @@ def _scenarios(profile: Profile) -> list[Scenario]:
             found.append(Scenario(producers, consumers, SLOW_ITEMS, 16, work=work))
     for arrival in profile.arrivals:
         found.append(Scenario(1, 1, SLOW_ITEMS, 16, arrival=arrival, work=ARRIVAL_WORK))
+    for (producers, consumers), rates in profile.load_sweep:
+        for rate in rates:
+            items = max(SWEEP_MIN_ITEMS, round(rate * profile.sweep_seconds))
+            found.append(Scenario(producers, consumers, items, 16, f"steady:{rate}", ARRIVAL_WORK))
+    for producers, consumers in profile.stop_topologies:
+        for stop in profile.stops:  # the default (sentinels) is the grid's cell at the same item count
+            found.append(Scenario(producers, consumers, THROUGHPUT_ITEMS, 16, stop=stop))
+    for capacity in profile.seed002_capacities:
+        for consumers in profile.seed002_consumers:
+            found.append(Scenario(consumers=consumers, items=profile.seed002_items, capacity=capacity,
+                                  **SEED002))
     return found
 
 

@@ -183,3 +183,23 @@ def test_a_stuck_child_process_times_out_and_the_process_exits():
     assert proc.stdout == ""
     assert proc.stderr == ("broken_stuck_process/p1c1/capinf/flat/none: timeout: did not finish within 1 s; "
                            "1 child processes terminated\n")
+
+
+def test_a_flat_run_has_no_latency_and_a_paced_run_counts_every_item():
+    flat = json.loads(bench("run", "queue", "--once", "--json", "--items", "200").stdout)
+    assert not [key for key in flat if key.startswith(("latency", "producer_lag")) or "depth" in key]
+    paced = json.loads(bench("run", "queue", "--once", "--json", "--items", "200", "--producers", "2",
+                             "--capacity", "16", "--arrival", "steady:20000").stdout)
+    assert paced["latency_count"] == 200
+    assert 0 < paced["latency_p50_s"] <= paced["latency_p99_s"] <= paced["latency_max_s"]
+    assert 1 <= paced["max_depth"] <= 16
+    assert "latency_hist" not in paced  # for merging across processes, not for a terminal
+
+
+def test_a_paced_run_prints_its_latency_in_readable_units():
+    proc = bench("run", "queue", "--once", "--items", "200", "--arrival", "steady:20000")
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.splitlines()
+    assert first.endswith("verified")
+    assert re.fullmatch(r"  latency p50 [\d.]+ [mu]?s p90 .+ max .+; depth max \d+ mean [\d.e-]+; "
+                        r"producer lag p99 .+ max .+", second), second

@@ -41,7 +41,7 @@ SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
 def expected_unsupported(name: str, scenario: Scenario) -> bool:
-    """The only cells a design may refuse: two_lock has a single slot."""
+    """The only cells a design may refuse with the common stop protocol: two_lock has a single slot."""
     return name == "two_lock" and scenario.capacity != 1
 
 
@@ -135,6 +135,24 @@ def test_matrix(name, producers, consumers, capacity, work):
     check_run(design, scenario)
 
 
+STOP_SUPPORT = {  # which designs take seed 004's shutdowns (each refusal says why: checked below)
+    "barrier": {"lock_list", "two_lock", "semaphores", "queue", "multiprocess"},
+    "event": {"queue", "multiprocess"},
+}
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_stop_protocols_are_supported_or_refused_with_a_reason(name):
+    design = REGISTRY[name]
+    capacity = 1 if name == "two_lock" else 16
+    for stop, takers in STOP_SUPPORT.items():
+        reason = design.unsupported(Scenario(2, 2, 10, capacity=capacity, stop=stop))
+        if name in takers:
+            assert reason is None, reason
+        else:
+            assert isinstance(reason, str) and reason.strip() and "\n" not in reason, reason
+
+
 # --- 2. random scenarios ----------------------------------------------------------------------------------
 
 RATES = st.integers(20_000, 200_000)  # items/s over all producers: 300 items arrive within 15 ms
@@ -159,7 +177,10 @@ def scenarios(draw, design: ModuleType) -> Scenario:
     )
     capacities = [c for c in (1, 2, 3, 16, None) if design.unsupported(replace(base, capacity=c)) is None]
     assume(capacities)
-    return replace(base, capacity=draw(st.sampled_from(capacities)))
+    base = replace(base, capacity=draw(st.sampled_from(capacities)))
+    stops = [stop for stop in ("sentinels", "barrier", "event:1ms")
+             if design.unsupported(replace(base, stop=stop)) is None]
+    return replace(base, stop=draw(st.sampled_from(stops)))
 
 
 @pytest.mark.timeout(120)

@@ -68,3 +68,33 @@ def test_bad_input(args, message):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr == message + "\n"
+
+
+@pytest.mark.timeout(120)
+def test_stamp_cost_prints_stamped_against_plain():
+    proc = bench("fidelity", "generator", "--rounds", "1", "--stamps")
+    assert proc.returncode == 0, proc.stderr
+    header, row = proc.stdout.splitlines()
+    assert header.split() == ["benchmark", "items", "stamped", "plain", "ratio", "95%", "interval",
+                              "cost/item"]
+    match = re.fullmatch(r"generator/p1c1/capinf/flat/none\s+20000\s+([\d.]+) us\s+([\d.]+) us\s+([\d.]+)"
+                         r"\s+([\d.]+)-([\d.]+)\s+(-?[\d.]+) us", row)
+    assert match, row
+    stamped, plain, ratio, low, high, cost = map(float, match.groups())
+    assert ratio == pytest.approx(stamped / plain, rel=0.01)
+    assert cost == pytest.approx(stamped - plain, abs=0.002)
+    assert low <= ratio <= high
+
+
+def test_forced_stamps_stamp_a_flat_run():
+    from variants import REGISTRY, workload
+    from variants.contract import Scenario
+
+    workload.force_stamps(True)
+    try:
+        outcome = REGISTRY["queue"].run(Scenario(2, 2, 100, capacity=4))
+    finally:
+        workload.force_stamps(False)
+    assert [len(stamps) for stamps in outcome.extras["take_stamps"]] == [len(got) for got in outcome.received]
+    assert [len(stamps) for stamps in outcome.extras["put_stamps"]] == [50, 50]
+    assert "take_stamps" not in REGISTRY["queue"].run(Scenario(2, 2, 100, capacity=4)).extras

@@ -440,3 +440,65 @@ def test_unbounded_semaphore_buffer_has_no_free_slot_semaphore():
     assert not hasattr(buffer, "_free")
     assert repr(buffer) == "<UnboundedBuffer depth=1000 filled=1000 getters waiting=0>"
     assert [buffer.get() for _ in range(1000)] == list(range(1000))
+
+
+# --- seed 004's stop protocols ------------------------------------------------------------------------
+
+
+def test_event_get_looks_at_the_event_before_the_take():
+    """An item put after a take timed out but before the event was set is still taken, not left behind."""
+    import queue as queue_module
+    import threading
+
+    from variants.threads import event_get
+
+    finished, late = threading.Event(), []
+    calls = []
+
+    def get_timeout(seconds):
+        calls.append(seconds)
+        if len(calls) == 1:  # this take times out; meanwhile the last item is put and the event set
+            late.append("last item")
+            finished.set()
+            raise queue_module.Empty
+        if late:
+            return late.pop()
+        raise queue_module.Empty
+
+    get = event_get(get_timeout, finished, 0.01, queue_module.Empty)
+    assert get() == "last item"
+    assert get() is workload.SENTINEL
+    assert calls == [0.01, 0.01, 0.01]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("design_name", ["queue", "multiprocess"])
+def test_the_event_stop_leaves_no_item_behind_when_a_producer_is_slow(design_name):
+    from variants import REGISTRY
+
+    # consumers poll every 1 ms while the producers trickle items in, 2 ms apart
+    scenario = Scenario(2, 3, 60, capacity=4, arrival="steady:500", stop="event:1ms")
+    result = run_once(REGISTRY[design_name], scenario)
+    assert result.ok, result.reason
+    assert sorted(workload.item_id(i) for got in result.outcome.received for i in got) == list(range(60))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("consumers", [1, 5])
+def test_the_barrier_stop_sends_one_sentinel_that_every_consumer_puts_back(consumers, monkeypatch):
+    import queue as queue_module
+
+    from variants import std_queue
+
+    sentinels = []
+
+    class Counting(queue_module.Queue):
+        def put(self, item, block=True, timeout=None):
+            if item is workload.SENTINEL:
+                sentinels.append(item)
+            super().put(item, block, timeout)
+
+    monkeypatch.setattr(std_queue, "Buffer", Counting)
+    result = run_once(std_queue, Scenario(3, consumers, 300, capacity=4, stop="barrier"))
+    assert result.ok, result.reason
+    assert len(sentinels) == 1 + consumers  # producer 0's one, and each consumer's put-back

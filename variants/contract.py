@@ -24,6 +24,7 @@ class Scenario:
     arrival: str = "flat"  # arrival schedule spec, see workload.parse_arrival
     work: str = "none"  # consumer work spec, see workload.parse_work
     payload: int = 0  # bytes carried by each item besides its id; 0: the item is a bare int
+    stop: str = "sentinels"  # stop protocol spec, see workload.parse_stop
 
     def __post_init__(self) -> None:
         for name in ("producers", "consumers", "items"):
@@ -43,14 +44,20 @@ class Scenario:
             raise ValueError(f"payload must be >= 0, got {self.payload!r}")
         workload.parse_arrival(self.arrival)  # raises ValueError naming the spec
         workload.parse_work(self.work)
+        workload.parse_stop(self.stop)
 
     @property
     def name(self) -> str:
-        """The scenario part of a benchmark name: ``p{P}c{C}/cap{N|inf}/{arrival}/{work}``."""
+        """The scenario part of a benchmark name: ``p{P}c{C}/cap{N|inf}/{arrival}/{work}``.
+
+        A payload adds ``/payload{B}``, a stop protocol other than the default ``/stop-{spec}``.
+        """
         cap = "inf" if self.capacity is None else str(self.capacity)
         name = f"p{self.producers}c{self.consumers}/cap{cap}/{self.arrival}/{self.work}"
         if self.payload:
             name += f"/payload{self.payload}"
+        if self.stop != "sentinels":
+            name += f"/stop-{self.stop}"
         return name
 
 

@@ -3,8 +3,10 @@
 Each worker is a process running the same loops as the thread designs (variants.threads). Every process
 is started before the clock and waits at a StartGate, so fork (or spawn, with the items pickled) is timed
 as start-up, not as hand-off. Inside the clock: a producer puts its items, flushes its queue's feeder
-thread and says `done`; when every producer has, the parent puts one sentinel per consumer; a consumer
-that takes its sentinel says `done`; the clock stops when every consumer has. The received lists, stamps
+thread and says `done`; when every producer has, the parent puts one sentinel per consumer (or, with the
+event stop, sets the Event; with the barrier stop the producers meet at a Barrier and producer 0 puts the
+one sentinel that consumers put back); a consumer that stops says `done`; the clock stops when every
+consumer has. The received lists, stamps
 and errors travel back after the clock; every process is joined before run() returns. Each worker reports
 its own CPU seconds from the gate to `done`.
 """
@@ -12,11 +14,13 @@ its own CPU seconds from the gate to `done`.
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import time
+from functools import partial
 
 from variants import workload
 from variants.contract import Outcome, Scenario
-from variants.threads import StartGate, consume, produce
+from variants.threads import StartGate, consume, event_get, produce
 
 NAME = "multiprocess"
 MODEL = "process"
@@ -31,7 +35,7 @@ def Buffer(ctx, maxsize: int):  # noqa: N802 - a factory named like the other de
 
 
 def _worker(role: str, index: int, gate: StartGate, done, results, buffer, task: tuple,
-            stamped: bool) -> None:
+            stamped: bool, stop: workload.Stop, barrier, finished) -> None:
     """One producer (task: items, offsets) or consumer (task: work, spins), from the gate to `done`."""
     workload.set_timer_slack()  # equal waits: see DESIGN.md
     origin = gate.wait()
@@ -40,18 +44,38 @@ def _worker(role: str, index: int, gate: StartGate, done, results, buffer, task:
     try:
         if role == "producer":
             produce(buffer.put, *task, origin, stamps)
-            buffer.close()
-            buffer.join_thread()  # every item is in the pipe before `done`: sentinels never overtake them
+            if stop.kind == "barrier" and index == 0:
+                barrier.wait()  # the others have flushed their items into the pipe
+                buffer.put(workload.SENTINEL)  # one sentinel for all consumers, after every item
+                _flush(buffer)
+            else:
+                _flush(buffer)  # every item is in the pipe before `done`: sentinels never overtake them
+                if stop.kind == "barrier":
+                    barrier.wait()
         else:
-            consume(buffer.get, got, *task, stamps)
+            get = buffer.get
+            if stop.kind == "event":
+                get = event_get(partial(buffer.get, True), finished, stop.timeout, queue.Empty)
+            consume(get, got, *task, stamps)
+            if stop.kind == "barrier":
+                buffer.put(workload.SENTINEL)  # put it back for the next consumer
+                _flush(buffer)
     except BaseException as exc:  # reported to the parent; the verifier fails the run
+        if barrier is not None:
+            barrier.abort()  # the other producers would wait for this one for ever
         error = repr(exc)
     done.put(time.process_time() - cpu)  # the parent's clock waits for this
     results.put((role, index, got, stamps, error))
 
 
+def _flush(buffer) -> None:
+    """Wait until this process's puts are in the pipe (multiprocessing.Queue feeds it from a thread)."""
+    buffer.close()
+    buffer.join_thread()
+
+
 def unsupported(scenario: Scenario) -> str | None:
-    """multiprocessing.Queue takes every scenario."""
+    """multiprocessing.Queue takes every scenario and every stop protocol."""
     return None
 
 
@@ -63,11 +87,15 @@ def run(scenario: Scenario) -> Outcome:
     buffer = Buffer(ctx, scenario.capacity or 0)
     done, results = ctx.SimpleQueue(), ctx.SimpleQueue()
     gate = StartGate(scenario.producers + scenario.consumers, ctx)
+    stop = workload.parse_stop(scenario.stop)
+    barrier = ctx.Barrier(scenario.producers) if stop.kind == "barrier" else None  # producers meet here
+    finished = ctx.Event()  # event stop: set by the parent when every producer has said `done`
+    common = (gate, done, results, buffer)
     consumers = [ctx.Process(target=_worker, daemon=True, name=f"consumer {c}", args=(
-        "consumer", c, gate, done, results, buffer, (plan.work, plan.spins), plan.stamped))
+        "consumer", c, *common, (plan.work, plan.spins), plan.stamped, stop, barrier, finished))
         for c in range(scenario.consumers)]
     producers = [ctx.Process(target=_worker, daemon=True, name=f"producer {p}", args=(
-        "producer", p, gate, done, results, buffer, (plan.items[p], offsets), plan.stamped))
+        "producer", p, *common, (plan.items[p], offsets), plan.stamped, stop, barrier, finished))
         for p, offsets in enumerate(workload.paced_offsets(plan))]
     for process in consumers + producers:
         process.start()
@@ -75,8 +103,11 @@ def run(scenario: Scenario) -> Outcome:
     with timed:
         gate.open(timed.start)
         worker_cpu = sum(done.get() for _ in producers)
-        for _ in consumers:
-            buffer.put(workload.SENTINEL)
+        if stop.kind == "sentinels":
+            for _ in consumers:
+                buffer.put(workload.SENTINEL)
+        elif stop.kind == "event":
+            finished.set()
         worker_cpu += sum(done.get() for _ in consumers)
 
     received: list[list] = [[] for _ in consumers]
@@ -94,8 +125,8 @@ def run(scenario: Scenario) -> Outcome:
         process.join()
     buffer.close()
     buffer.join_thread()
-    for queue in (done, results):
-        queue.close()
+    for pipe in (done, results):
+        pipe.close()
     extras = {"cpu_s": timed.cpu + worker_cpu, "startup_s": timed.startup,
               "start_method": ctx.get_start_method(), **workload.stamp_extras(plan, timed.start, takes, puts)}
     return Outcome(timed.elapsed, received, tuple(errors), extras)

@@ -1,12 +1,15 @@
 """queue.Queue between threads, unbounded or bounded with maxsize (seeds 000 and 004).
 
-The standard library's answer: a deque guarded by one mutex and two conditions. Seed 004's patterns
-(1P1C, maxsize, N producers, one sentinel per consumer) are all this module with different scenarios.
+The standard library's answer: a deque guarded by one mutex and two conditions. Seed 004's topologies
+(1P1C, maxsize, N producers, N consumers) are this module with different scenarios; its shutdowns (a
+Barrier and one sentinel that consumers put back; an Event with get(timeout)) are not: every design here
+stops with the suite's common protocol (one sentinel per consumer, see variants/threads.py).
 """
 
 from __future__ import annotations
 
 import queue
+from functools import partial
 
 from variants.contract import Outcome, Scenario
 from variants.threads import run_threads
@@ -21,11 +24,12 @@ Buffer = queue.Queue  # a module name, so a test can substitute an instrumented 
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """queue.Queue takes every scenario."""
+    """queue.Queue takes every scenario and every stop protocol."""
     return None
 
 
 def run(scenario: Scenario) -> Outcome:
     """Run the scenario once through one queue.Queue(maxsize=capacity or 0)."""
     buffer = Buffer(maxsize=scenario.capacity or 0)
-    return run_threads(scenario, buffer.put, buffer.get)
+    get_timeout = partial(buffer.get, True)  # get_timeout(seconds): the event stop protocol's take
+    return run_threads(scenario, buffer.put, buffer.get, get_timeout, queue.Empty)

@@ -1,9 +1,13 @@
 """The thread form of the workload: start gate, producer and consumer loops, and one run of P:C threads.
 
 Shared by the designs whose workers are threads (lock_list, two_lock, queue, semaphores); each gives only
-its `put` and `get`. The multiprocess design runs the same loops in processes. Workers are started before
-the clock and wait at a StartGate; the clock starts when the gate opens. Stop protocol: the main thread
-joins the producers, then puts one sentinel per consumer, then joins the consumers: all inside the clock.
+its `put` and `get` (and `get_timeout` for the event stop). The multiprocess design runs the same loops in
+processes. Workers are started before the clock and wait at a StartGate; the clock starts when the gate
+opens. Stop protocols (workload.parse_stop), all inside the clock: `sentinels`, the main thread joins the
+producers, then puts one sentinel per consumer, then joins the consumers; `barrier` (seed 004), producers
+meet at a Barrier, producer 0 puts one sentinel and every consumer that takes it puts it back; `event`
+(seed 004), the main thread sets an Event once every producer has finished and consumers take with a
+timeout until a take that began after the event found nothing (event_get).
 
 Each worker picks its loop once (flat or paced producer; consumer by work kind), so nothing is decided per
 item. In stamped runs (paced arrivals) each take and each put is stamped with perf_counter(), one call
@@ -19,7 +23,7 @@ from collections.abc import Callable
 from variants import workload
 from variants.contract import Outcome, Scenario
 
-__all__ = ["StartGate", "produce", "consume", "run_threads"]
+__all__ = ["StartGate", "produce", "consume", "event_get", "run_threads"]
 
 
 class StartGate:
@@ -91,6 +95,21 @@ def consume(get: Callable, got: list, work: workload.Work, spins: int, stamps: l
             sleep(seconds)
 
 
+def event_get(get_timeout: Callable, event, timeout: float, empty: type[Exception]) -> Callable:
+    """A `get` for the event stop protocol: the sentinel once the event was set before a take that found
+    the buffer empty. Looking at the event before the take, not after, is what keeps an item put just
+    before the last producer finished from being left behind."""
+    def get():
+        while True:
+            done = event.is_set()
+            try:
+                return get_timeout(timeout)
+            except empty:
+                if done:
+                    return workload.SENTINEL
+    return get
+
+
 def _worker(gate: StartGate, errors: list, name: str, body: Callable[[float], None]) -> None:
     origin = gate.wait()
     try:
@@ -99,19 +118,42 @@ def _worker(gate: StartGate, errors: list, name: str, body: Callable[[float], No
         errors.append(f"{name}: {exc!r}")
 
 
-def run_threads(scenario: Scenario, put: Callable, get: Callable) -> Outcome:
-    """Run a scenario with P producer and C consumer threads handing over through put/get."""
+def run_threads(scenario: Scenario, put: Callable, get: Callable, get_timeout: Callable | None = None,
+                empty: type[Exception] = Exception) -> Outcome:
+    """Run a scenario with P producer and C consumer threads handing over through put/get.
+
+    `get_timeout(seconds)` (raising `empty` when nothing came) is needed for the event stop protocol only.
+    """
     plan = workload.plan(scenario)
+    stop = workload.parse_stop(scenario.stop)
     received = [[] for _ in range(scenario.consumers)]
     takes, puts = workload.stamp_lists(plan, scenario.consumers)
     errors: list[str] = []
     timed = workload.TimedRegion()
     gate = StartGate(scenario.consumers + scenario.producers)
+    barrier = threading.Barrier(scenario.producers)  # barrier stop: producers wait here for each other
+    finished = threading.Event()  # event stop: set by the main thread when every producer has finished
+    take = event_get(get_timeout, finished, stop.timeout, empty) if stop.kind == "event" else get
+
     def consumer(c: int) -> Callable[[float], None]:
-        return lambda origin: consume(get, received[c], plan.work, plan.spins, takes[c])
+        def body(origin: float) -> None:
+            consume(take, received[c], plan.work, plan.spins, takes[c])
+            if stop.kind == "barrier":
+                put(workload.SENTINEL)  # put it back for the next consumer
+        return body
 
     def producer(p: int, offsets: list[float] | None) -> Callable[[float], None]:
-        return lambda origin: produce(put, plan.items[p], offsets, origin, puts[p])
+        def body(origin: float) -> None:
+            try:
+                produce(put, plan.items[p], offsets, origin, puts[p])
+            except BaseException:
+                barrier.abort()  # the others would wait for this producer for ever
+                raise
+            if stop.kind == "barrier":
+                barrier.wait()
+                if p == 0:  # every producer is done: one sentinel for all consumers
+                    put(workload.SENTINEL)
+        return body
 
     consumers = [threading.Thread(target=_worker, args=(gate, errors, f"consumer {c}", consumer(c)),
                                   daemon=True) for c in range(scenario.consumers)]
@@ -124,8 +166,11 @@ def run_threads(scenario: Scenario, put: Callable, get: Callable) -> Outcome:
         gate.open(timed.start)
         for thread in producers:
             thread.join()
-        for _ in consumers:
-            put(workload.SENTINEL)
+        if stop.kind == "sentinels":
+            for _ in consumers:
+                put(workload.SENTINEL)
+        elif stop.kind == "event":
+            finished.set()
         for thread in consumers:
             thread.join()
     extras = {"cpu_s": timed.cpu, "startup_s": timed.startup,

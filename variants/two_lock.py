@@ -1,10 +1,10 @@
 """Seed 002's single-slot Pipeline: one message slot guarded by two locks, between threads.
 
-Fixed from the seed: the message is read *before* the producer lock is released. Released first, a
-producer could overwrite the slot before the consumer reads it, losing one message and delivering the
-next twice (the race seed 002 warns about and seed 003's lesson first falls into). The seed's one
-producer and one consumer become P and C threads: each lock admits one of its side at a time, so the
-slot stays a one-slot buffer for any topology.
+Kept as the seed has it, logging left out: the message is read *before* the producer lock is released
+(seed 002 does this already; released first, a producer could overwrite the slot before the consumer
+reads it, losing one message and delivering the next twice: the race seed 003's lesson walks into).
+Changed: the seed's one producer and one consumer become P and C threads; each lock admits one of its
+side at a time, so the slot stays a one-slot buffer for any topology.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Pipeline:
     def get_message(self) -> object:
         """Wait for a message, take it and free the slot."""
         self.consumer_lock.acquire()
-        message = self.message  # read before the release below: the fix
+        message = self.message  # read before the release below, as seed 002 does
         self.producer_lock.release()
         return message
 
@@ -50,10 +50,12 @@ class Pipeline:
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """The pipeline has one slot: only capacity 1."""
+    """The pipeline has one slot: only capacity 1; and no get with a timeout: no event stop."""
     if scenario.capacity != 1:
         cap = "unbounded" if scenario.capacity is None else scenario.capacity
         return f"two_lock has a single slot: capacity must be 1, got {cap}"
+    if scenario.stop.startswith("event"):
+        return "two_lock's get has no timeout: the event stop protocol needs one"
     return None
 
 

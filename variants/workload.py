@@ -12,6 +12,13 @@ Specs (strings, so they fit benchmark names and command lines):
   work     none                 the consumer records the item in its local list, nothing more
            cpu:DURATION         plus a calibrated pure-Python busy loop (holds the GIL), e.g. cpu:20us
            io:DURATION          plus a wait that releases the GIL / yields, e.g. io:1ms
+  stop     sentinels            the suite's common protocol: when every producer has finished, one
+                                sentinel per consumer
+           barrier              seed 004: producers meet at a Barrier, producer 0 puts one sentinel, and
+                                each consumer that takes it puts it back before leaving
+           event[:DURATION]     seed 004: when every producer has finished an Event is set; consumers take
+                                with a timeout (EVENT_TIMEOUT unless given) and leave once the event was set
+                                before a take that found the buffer empty
 """
 
 from __future__ import annotations
@@ -28,9 +35,10 @@ __all__ = [
     "parse_arrival", "parse_work", "parse_duration", "plan", "schedule", "item_id", "spin",
     "spins_per_second", "TimedRegion", "cpu_seconds", "set_spins_per_second", "set_timer_slack",
     "timer_slack_ns", "measure_wait", "force_stamps", "payload_bytes", "recorder", "stamp_lists",
-    "paced_offsets", "stamp_extras",
+    "paced_offsets", "stamp_extras", "Stop", "parse_stop", "EVENT_TIMEOUT",
 ]
 
+EVENT_TIMEOUT = 10e-3  # seconds a consumer of the event stop protocol waits in one take before it looks again
 SENTINEL = None  # the stop marker: one per consumer, after every producer has finished; pickles as itself
 SEED = 20261123  # seeds the poisson gaps; producer p uses SEED + p
 
@@ -101,6 +109,33 @@ def parse_arrival(spec: str) -> Arrival:
         return Arrival("burst", _positive(args[1], "RATE", spec), int(_positive(args[0], "SIZE", spec, int)))
     raise ValueError(
         f"bad arrival spec {spec!r}: expected flat, steady:RATE, burst:SIZE:RATE or poisson:RATE")
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A parsed stop-protocol spec: sentinels, barrier or event (with its take timeout in seconds)."""
+
+    kind: str
+    timeout: float = EVENT_TIMEOUT
+
+
+def parse_stop(spec: str) -> Stop:
+    """Parse a stop spec (see the module docstring); ValueError saying what is wrong."""
+    if not isinstance(spec, str):
+        raise TypeError(f"stop must be a str, got {spec!r}")
+    kind, _, rest = spec.partition(":")
+    if kind in ("sentinels", "barrier") and not rest:
+        return Stop(kind)
+    if kind == "event":
+        if not rest:
+            return Stop("event")
+        try:
+            seconds = parse_duration(rest)
+        except ValueError as exc:
+            raise ValueError(f"bad stop spec {spec!r}: {exc}") from None
+        if seconds > 0:
+            return Stop("event", seconds)
+    raise ValueError(f"bad stop spec {spec!r}: expected sentinels, barrier, event or event:DURATION")
 
 
 @dataclass(frozen=True)
