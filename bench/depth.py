@@ -129,8 +129,8 @@ class _CountingQueue:
             self._count.value += 1
             self._peak.value = max(self._peak.value, self._count.value)
 
-    def get(self):
-        item = self._inner.get()
+    def get(self, block: bool = True, timeout: float | None = None):
+        item = self._inner.get(block, timeout)  # raises queue.Empty as the real one does: nothing taken
         with self._count.get_lock():
             self._count.value -= 1
         return item

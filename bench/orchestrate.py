@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,50 +67,62 @@ def _failure_reason(metrics: Path, output: str, returncode: int) -> tuple[str, s
 
 def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
              deadline: float | None = None) -> tuple[str, str | None]:
-    """Run one benchmark in a subprocess; return (status, reason). Files land in parts/ only when ok."""
+    """Run one benchmark in a subprocess; return (status, reason). Files land in parts/ only when ok.
+
+    Its temporary files are gone when this returns or raises, whenever a Ctrl-C or SIGTERM lands.
+    """
     parts = folder / "parts"
     stem = part_stem(cell.name)
     tmp_json, tmp_metrics = parts / f".{stem}.json.tmp", parts / f".{stem}.metrics.tmp"
-    for tmp in (tmp_json, tmp_metrics):
-        tmp.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario),
-           *profile.pyperf_flags(), "--quiet", f"--output={tmp_json}", f"--metrics={tmp_metrics}",
-           f"--spin-rate={spin_rate}"]
-    if deadline:
-        cmd.append(f"--deadline={deadline}")
-    log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
-    log.flush()
-    timeout = _cell_timeout(cell, profile, deadline)
-    process = None
-    try:  # entered before Popen: a Ctrl-C at any moment from here on removes the temporary files
-        process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_tree(process)
-        output = process.stdout.read() if process.stdout else ""
-        log.write(output)
-        return "timeout", f"benchmark killed after {timeout:.0f} s"
-    except BaseException:  # Ctrl-C, SIGTERM: no child outlives the orchestrator
-        if process is not None:
-            _kill_tree(process)
+    try:
         for tmp in (tmp_json, tmp_metrics):
             tmp.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario),
+               *profile.pyperf_flags(), "--quiet", f"--output={tmp_json}", f"--metrics={tmp_metrics}",
+               f"--spin-rate={spin_rate}"]
+        if deadline:
+            cmd.append(f"--deadline={deadline}")
+        log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
+        log.flush()
+        timeout = _cell_timeout(cell, profile, deadline)
+        returncode, output = _run_benchmark(cmd, timeout)
+        log.write(output)
+        log.flush()
+        if returncode is None:
+            return "timeout", f"benchmark killed after {timeout:.0f} s"
+        if returncode == 0 and tmp_json.exists():
+            if tmp_metrics.exists():
+                os.replace(tmp_metrics, parts / f"{stem}.metrics.jsonl")
+            os.replace(tmp_json, parts / f"{stem}.json")
+            return "ok", None
+        return _failure_reason(tmp_metrics, output, returncode)
+    finally:  # renamed into parts/ when ok; otherwise, or interrupted anywhere, never left behind
+        for tmp in (tmp_json, tmp_metrics):
+            tmp.unlink(missing_ok=True)
+
+
+def _run_benchmark(cmd: list[str], timeout: float) -> tuple[int | None, str]:
+    """Run a benchmark command in its own session: (exit status, output), or (None, output) on timeout.
+
+    On any exception (Ctrl-C, SIGTERM) its whole process tree is killed before the exception goes on.
+    """
+    process = None
+    try:
+        with _INTERRUPTS.held():
+            process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        output, _ = process.communicate(timeout=timeout)
+        return process.returncode, output
+    except subprocess.TimeoutExpired:
+        _kill_tree(process)
+        return None, process.stdout.read() if process.stdout else ""
+    except BaseException:  # no child outlives the orchestrator
+        if process is not None:
+            _kill_tree(process)
         raise
     finally:
         if process is not None and process.stdout:
             process.stdout.close()
-    log.write(output)
-    log.flush()
-    if process.returncode == 0 and tmp_json.exists():
-        if tmp_metrics.exists():
-            os.replace(tmp_metrics, parts / f"{stem}.metrics.jsonl")
-        os.replace(tmp_json, parts / f"{stem}.json")
-        return "ok", None
-    status, reason = _failure_reason(tmp_metrics, output, process.returncode)
-    for tmp in (tmp_json, tmp_metrics):
-        tmp.unlink(missing_ok=True)
-    return status, reason
 
 
 def _new_folder(profile: Profile, out: str | None) -> Path:
@@ -124,8 +138,38 @@ def _new_folder(profile: Profile, out: str | None) -> Path:
     return folder
 
 
-def _on_sigterm(signum, frame):
-    raise KeyboardInterrupt
+class _Interrupts:
+    """Ctrl-C and SIGTERM as KeyboardInterrupt, held back while a benchmark subprocess is being started.
+
+    Raised inside Popen, an interrupt would leave a started child whose pid we never learnt: it would run
+    on and write its files after the clean-up. Held, it is raised the moment Popen has returned, when the
+    child can be killed.
+    """
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.pending = False
+
+    def handler(self, signum, frame) -> None:
+        if self.holding:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Within the block an interrupt waits; it is raised on leaving the block."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+            if self.pending:
+                self.pending = False
+                raise KeyboardInterrupt
+
+
+_INTERRUPTS = _Interrupts()
 
 
 def run_all(profile_name: str | None, only: str | None, out: str | None, resume: str | None,
@@ -174,7 +218,10 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
 
     from tqdm import tqdm  # the orchestrator only
 
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    caught = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where the shell ignores Ctrl-C
+        caught.append(signal.SIGINT)
+    previous = {signum: signal.signal(signum, _INTERRUPTS.handler) for signum in caught}
     start = time.monotonic()
     try:
         with open(folder / "pyperf.log", "a", encoding="utf-8") as log, \
@@ -194,7 +241,8 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
               f"resume with: python -m bench all --resume {folder}", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return _finish(folder, state, chosen, time.monotonic() - start, interrupted=False)
 
 

@@ -40,7 +40,7 @@ class Profile:
     load_sweep: tuple[tuple[tuple[int, int], tuple[int, ...]], ...] = ()
     seed002_consumers: tuple[int, ...] = ()  # the seed-002 scenario (SEED002) with these consumer counts
     seed002_capacities: tuple[int, ...] = ()  # ... at these capacities
-    seed002_items: int = 600
+    seed002_items: int = 400  # with one consumer (overloaded) a run takes about items / 930 s
     sweep_seconds: float = 0.1  # items in a sweep cell: RATE x this (at least SWEEP_MIN_ITEMS)
     stops: tuple[str, ...] = ()  # stop protocols other than sentinels, at stop_topologies, capacity 16
     # (each of stop_topologies must be in the throughput grid with capacity 16: that is the sentinels cell)
@@ -79,7 +79,7 @@ PROFILES = {
         arrivals=("poisson:10000",),
         processes=2, values=3, warmups=1, loops=1, seconds_per_cell=1.5,
         load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
-        seed002_consumers=(1, 4, 8), seed002_capacities=(16,),
+        seed002_consumers=(1, 4, 8), seed002_capacities=(16,), seed002_items=400,
         stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)),
     ),
     "full": Profile(
@@ -91,7 +91,7 @@ PROFILES = {
         processes=4, values=3, warmups=1, loops=1, seconds_per_cell=4.3,
         load_sweep=(((1, 1), (2000, 5000, 8000, 10000, 12000, 15000, 20000, 30000)),
                     ((4, 4), (5000, 10000, 15000, 20000, 30000, 40000, 60000, 80000, 120000))),
-        seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=2000, sweep_seconds=0.2,
+        seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=1000,
         stops=("barrier", "event", "event:1ms"), stop_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
     ),
     # `bench check`: one representative cell per design, so that 20 rounds of both sides fit in 5 minutes;

@@ -223,3 +223,14 @@ def test_with_the_slack_set_a_50us_sleep_takes_under_85us():
     median = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                   timeout=60).stdout)
     assert median < 85e-6
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("stop", ["barrier", "event:1ms"])
+@pytest.mark.parametrize("name", [name for name in DESIGNS if name != "two_lock"])
+def test_the_depth_run_takes_every_stop_protocol_a_design_takes(name, stop):
+    scenario = Scenario(2, 3, 300, capacity=4, stop=stop)
+    if REGISTRY[name].unsupported(scenario):
+        return  # refused with a reason: test_designs checks which
+    peak, reason = depth_run(REGISTRY[name], scenario)
+    assert reason is None and 1 <= peak

@@ -1,0 +1,327 @@
+"""The closed-loop charts: where each design stands, buffer size, consumer work, CPU per item.
+
+Each function answers one question, draws it from the aggregate table (one row per cell) into a PNG and
+returns a Chart: the file, the question, and one or two sentences that state only what the figures show.
+A chart without data is skipped with a one-line reason. Spread drawn on every point: the 95% interval
+over processes when there is one, else the min-max of the single values (the caption says which).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis import fmt
+from analysis.decide import scenarios
+from analysis.names import format_capacity
+from analysis.style import (
+    STATUS_LOOK,
+    DesignStyle,
+    designs_in,
+    errorbar,
+    log_axis,
+    missing_note,
+    new_figure,
+    not_shown,
+    plt,
+    save,
+    scenario_label,
+    spread,
+)
+
+__all__ = ["Chart", "heatmap", "capacity_chart", "work_chart", "cpu_chart", "SPREAD_NOTE"]
+
+SPREAD_NOTE = ("bars: 95% interval over processes, or min-max of the values where there is none "
+               "(no bar: a single value)")
+
+
+@dataclass
+class Chart:
+    """One chart of the report: its file (None when skipped), question, sentences, why it was skipped."""
+
+    name: str
+    question: str
+    path: Path | None = None
+    sentences: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def _first(table, scenario: str):
+    return table[table["scenario"] == scenario].iloc[0]
+
+
+def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
+    """Designs x closed-loop scenarios, coloured by throughput relative to the scenario's fastest design."""
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Rectangle
+
+    chart = Chart("throughput_heatmap", "Which design moves items fastest in each scenario?")
+    cells = table[table["kind"] == "throughput"]
+    if cells.empty or not (cells["status"] == "ok").any():
+        chart.skipped = "no measured closed-loop scenario without consumer work in this run"
+        return chart
+    rows, designs = scenarios(cells), designs_in(style, cells)
+    fig, ax = new_figure(2.4 + 1.1 * len(designs), 1.9 + 0.46 * len(rows),
+                         f"{caption}\ncell: items/s (median over processes) above its spread (95% interval "
+                         f"over processes, or min-max of the values where there is none; '(1 value)': no "
+                         f"spread)")
+    grid = [[math.nan] * len(designs) for _ in rows]
+    best_count: dict[str, int] = {}
+    relatives = []
+    for i, scenario in enumerate(rows):
+        here = cells[cells["scenario"] == scenario]
+        ok = here[(here["status"] == "ok") & here["s_per_item"].notna()]
+        fastest = ok["s_per_item"].min() if not ok.empty else math.nan
+        if not ok.empty:
+            winner = ok.loc[ok["s_per_item"].idxmin(), "variant"]
+            best_count[winner] = best_count.get(winner, 0) + 1
+        for j, design in enumerate(designs):
+            found = here[here["variant"] == design]
+            if found.empty:
+                ax.text(j, i, "not run", ha="center", va="center", fontsize=8, color="0.5")
+                continue
+            row = found.iloc[0].to_dict()
+            if row["status"] != "ok" or fmt.missing(row.get("s_per_item")):
+                status = row["status"] if row["status"] in STATUS_LOOK else "failed"
+                face, hatch, color = STATUS_LOOK[status]
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, hatch=hatch,
+                                       edgecolor=color, linewidth=0))
+                ax.text(j, i, row["status"], ha="center", va="center", fontsize=9, color=color,
+                        fontweight="bold", bbox={"facecolor": face, "edgecolor": "none", "pad": 1})
+                continue
+            relative = fastest / row["s_per_item"]
+            grid[i][j] = relative
+            relatives.append(relative)
+            low, high, _ = spread(row, "items_per_s")
+            text = fmt.rate(row["items_per_s"])
+            if low == low and high == high:
+                text += f"\n{fmt.rate(low)}-{fmt.rate(high)}"
+            else:
+                text += f"\n({row['n_values']} value{'s' if row['n_values'] != 1 else ''})"
+            dark = relative < 0.25
+            ax.text(j, i, text, ha="center", va="center", fontsize=8.5, linespacing=1.1,
+                    color="white" if dark else "black", fontweight="bold" if relative == 1 else "normal")
+    low = 10 ** math.floor(math.log10(max(min(relatives), 1e-4)))
+    image = ax.imshow(grid, cmap="viridis", norm=LogNorm(vmin=min(low, 0.1), vmax=1), aspect="auto")
+    bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
+    bar.set_label("items/s / fastest design's (1 = fastest)")
+    log_axis(bar.ax.yaxis, "ratio")
+    ax.set_xticks(range(len(designs)), designs, fontsize=9)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(rows)), [scenario_label(_first(cells, s)) for s in rows], fontsize=9)
+    ax.set_ylabel("producers:consumers, capacity")
+    ax.tick_params(length=0)
+    for i in range(1, len(rows)):  # a rule between topologies
+        if _first(cells, rows[i])["topology"] != _first(cells, rows[i - 1])["topology"]:
+            ax.axhline(i - 0.5, color="white", linewidth=3)
+    ax.set_title(f"{chart.question}\nitems/s of each design; colour relative to the fastest "
+                 f"(bold = fastest); n/a and failed cells hatched", fontsize=11)
+    chart.path = save(fig, folder / f"{chart.name}.png")
+    wins = ", ".join(f"{name} in {count}" for name, count in
+                     sorted(best_count.items(), key=lambda item: (-item[1], item[0])))
+    chart.sentences.append(f"Fastest design per scenario ({len(rows)} scenarios): {wins}.")
+    chart.sentences += [f"{note}." for note in missing_note(cells)]
+    return chart
+
+
+def capacity_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
+    """Items/s against buffer capacity, one line per design, one panel per topology."""
+    chart = Chart("throughput_vs_capacity", "How does buffer capacity change each design's throughput?")
+    cells = table[(table["kind"] == "throughput") & (table["payload"] == 0) & (table["stop"] == "sentinels")]
+    topologies = [t for t in dict.fromkeys(cells.sort_values(["producers", "consumers"])["topology"])
+                  if cells.loc[cells["topology"] == t, "capacity"].nunique() > 1]
+    if not topologies or "items_per_s" not in cells.columns:
+        chart.skipped = "no topology measured at two or more buffer capacities in this run"
+        return chart
+    capacities = sorted(set(cells["capacity_n"]))
+    position = {c: i for i, c in enumerate(capacities)}
+    designs = designs_in(style, cells)
+    columns = 2 if len(topologies) <= 4 else 4  # 2 x 2 keeps four panels tall enough to read
+    lines = math.ceil(len(topologies) / columns)
+    columns = min(columns, len(topologies))
+    fig, axes = new_figure(2.0 + 5.0 * columns, 1.4 + 4.0 * lines,
+                           f"{caption}\n{SPREAD_NOTE}", nrows=lines, ncols=columns, squeeze=False,
+                           sharey=True)
+    growth: dict[str, list[float]] = {}
+    drawn: set[str] = set()
+    for ax, topology in zip(axes.flat, topologies, strict=False):
+        here = cells[cells["topology"] == topology]
+        for i, design in enumerate(designs):
+            rows = here[(here["variant"] == design) & (here["status"] == "ok")].sort_values("capacity_n")
+            rows = rows[rows["items_per_s"].notna()]
+            if rows.empty:
+                continue
+            dodge = 0.03 * (i - (len(designs) - 1) / 2)  # side by side, so that error bars do not hide
+            errorbar(ax, [position[c] + dodge for c in rows["capacity_n"]], rows, "items_per_s",
+                     style(design), None)
+            drawn.add(design)
+            if len(rows) > 1:
+                gain = rows["items_per_s"].iloc[-1] / rows["items_per_s"].iloc[0]
+                growth.setdefault(design, []).append(gain)
+        ax.set_yscale("log")
+        log_axis(ax.yaxis, "rate")
+        ax.set_xticks(range(len(capacities)), ["∞" if math.isinf(c) else f"{c:g}" for c in capacities])
+        ax.set_title(f"{topology} (producers:consumers)\n{not_shown(here)}", fontsize=9.5)
+        ax.set_xlabel("buffer capacity (items)")
+        ax.grid(True, which="major", alpha=0.3)
+    for ax in axes.flat[len(topologies):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("items/s (log scale; higher is better)")
+    handles = [plt.Line2D([], [], **style(design), label=design) for design in designs if design in drawn]
+    fig.legend(handles=handles, loc="outside right center", title="design", fontsize=9)
+    fig.suptitle(chart.question, fontsize=12)
+    chart.path = save(fig, folder / f"{chart.name}.png")
+    if growth:
+        parts = ", ".join(f"{design} x{_median(values):.2g}" for design, values in
+                          sorted(growth.items(), key=lambda item: -_median(item[1])))
+        chart.sentences.append(f"Throughput at the largest buffer over the smallest (median over "
+                               f"topologies): {parts}.")
+    return chart
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def work_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
+    """Items/s per design at each topology the consumer work was measured, one panel per work spec: a
+    dumbbell per design (hollow: fewest producers and consumers; filled: most), their ratio at the right."""
+    chart = Chart("consumer_work", "What do more producers and consumers buy each design, by consumer work?")
+    work = table[table["kind"] == "work"]
+    if work.empty:
+        chart.skipped = "no scenario with consumer work in this run"
+        return chart
+    capacity = work["capacity_n"].mode().iloc[0]
+    topologies = list(dict.fromkeys(work.sort_values(["producers", "consumers"])["topology"]))
+    if len(topologies) < 2:
+        chart.skipped = f"consumer work measured at one topology only ({topologies[0]}): nothing to compare"
+        return chart
+    cells = table[table["kind"].isin(["throughput", "work"]) & (table["capacity_n"] == capacity)
+                  & table["topology"].isin(topologies) & (table["payload"] == 0)
+                  & (table["stop"] == "sentinels")]
+    works = [w for w in ["none", *dict.fromkeys(work.sort_values(["work_kind", "work_s"])["work"])]
+             if w in set(cells["work"])]
+    designs = designs_in(style, cells)
+    small, large = topologies[0], topologies[-1]
+    fig, axes = new_figure(1.4 + 4.4 * len(works), 2.0 + 0.45 * len(designs),
+                           f"{caption}\n{SPREAD_NOTE}; capacity {format_capacity(capacity)}",
+                           ncols=len(works), squeeze=False, sharey=True)
+    for ax, spec in zip(axes[0], works, strict=True):
+        here = cells[cells["work"] == spec]
+        gains = []
+        for j, design in enumerate(designs):
+            figures, color, missing = {}, style(design)["color"], []
+            for k, topology in enumerate(topologies):
+                found = here[(here["variant"] == design) & (here["topology"] == topology)]
+                if found.empty:
+                    continue
+                row = found.iloc[0].to_dict()
+                if row["status"] != "ok" or fmt.missing(row.get("items_per_s")):
+                    missing.append(f"{topology} {row['status']}")
+                    continue
+                low, high, _ = spread(row, "items_per_s")
+                value = row["items_per_s"]
+                filled = topology == large
+                ax.errorbar([value], [j], xerr=[[value - low], [high - value]] if low == low else None,
+                            marker="o" if k in (0, len(topologies) - 1) else "s", markersize=8,
+                            color=color, markerfacecolor=color if filled else "white", capsize=3,
+                            elinewidth=1, linestyle="none", zorder=3)
+                figures[topology] = value
+            if len(figures) > 1:
+                ordered = [figures[t] for t in topologies if t in figures]
+                ax.plot(ordered, [j] * len(ordered), color=color, linewidth=2, alpha=0.5, zorder=2)
+            if missing:
+                ax.text(0.02, j, ", ".join(missing), va="center", fontsize=8,
+                        color=STATUS_LOOK["n/a"][2], transform=ax.get_yaxis_transform())
+            if small in figures and large in figures:
+                gain = figures[large] / figures[small]
+                gains.append((design, gain))
+                ax.text(1.01, j, f"x{gain:.2f}", va="center", fontsize=9,
+                        transform=ax.get_yaxis_transform(), clip_on=False)
+        ax.set_xscale("log")
+        log_axis(ax.xaxis, "rate")
+        ax.margins(x=0.15)
+        ax.set_title(f"work {spec}", fontsize=10)
+        ax.set_xlabel("items/s (log scale; higher is better)")
+        ax.grid(True, axis="x", which="both", alpha=0.25)
+        if gains:
+            parts = ", ".join(f"{d} x{g:.2f}" for d, g in sorted(gains, key=lambda item: -item[1]))
+            chart.sentences.append(f"Work {spec}, {large} over {small}: {parts}.")
+    axes[0][0].set_yticks(range(len(designs)), designs)
+    axes[0][0].set_ylim(len(designs) - 0.5, -0.5)
+    handles = [plt.Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none",
+                          markersize=8, label=small),
+               plt.Line2D([], [], marker="o", color="0.3", linestyle="none", markersize=8, label=large)]
+    handles[1:1] = [plt.Line2D([], [], marker="s", color="0.3", markerfacecolor="white", linestyle="none",
+                               markersize=8, label=t) for t in topologies[1:-1]]
+    fig.legend(handles=handles, loc="outside right center", title="producers:\nconsumers", fontsize=9)
+    fig.suptitle(f"{chart.question}\n(right of each panel: items/s at {large} / at {small})", fontsize=12)
+    chart.path = save(fig, folder / f"{chart.name}.png")
+    return chart
+
+
+def cpu_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
+    """CPU seconds per item against items/s, one panel per kind of scenario, with 'cores busy' guides."""
+    import numpy as np
+
+    chart = Chart("cpu_per_item", "What does each item cost in CPU time, and is it bought with busy waiting?")
+    needed = {"cpu_s_per_item", "items_per_s"}
+    ok = table[table["status"] == "ok"] if needed <= set(table.columns) else table[:0]
+    ok = ok[ok["cpu_s_per_item"].notna() & ok["items_per_s"].notna()] if not ok.empty else ok
+    if ok.empty:
+        chart.skipped = "no CPU figures in this run's metrics"
+        return chart
+    kinds = [k for k in ("throughput", "work", "paced") if k in set(ok["kind"])]
+    titles = {"throughput": "flat out, no work", "work": "flat out, consumer work",
+              "paced": "paced arrivals"}
+    designs = designs_in(style, ok)
+    fig, axes = new_figure(0.8 + 4.6 * len(kinds), 5.4, f"{caption}\n{SPREAD_NOTE}; one point per "
+                           f"benchmark; grey lines: CPU time / wall time = 1 and 2 cores busy",
+                           ncols=len(kinds), squeeze=False)
+    for ax, kind in zip(axes[0], kinds, strict=True):
+        here = ok[ok["kind"] == kind]
+        for design in designs:
+            rows = here[here["variant"] == design]
+            if rows.empty:
+                continue
+            xs, ys = rows["items_per_s"].to_numpy(float), rows["cpu_s_per_item"].to_numpy(float)
+            xerr, yerr = [[], []], [[], []]
+            for row in rows.to_dict("records"):
+                for figure, err in (("items_per_s", xerr), ("cpu_s_per_item", yerr)):
+                    low, high, _ = spread(row, figure)
+                    err[0].append(row[figure] - low if low == low else 0.0)
+                    err[1].append(high - row[figure] if high == high else 0.0)
+            look = style(design)
+            bars = ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, linestyle="none", marker=look["marker"],
+                               color=look["color"], markersize=6, elinewidth=0.7, capsize=1.5)
+            for line in bars.lines[1] + bars.lines[2]:  # caps and bars lighter than the points
+                line.set_alpha(0.45)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        log_axis(ax.xaxis, "rate")
+        log_axis(ax.yaxis, "seconds")
+        left, right = ax.get_xlim()
+        xs = np.geomspace(left, right, 20)
+        for cores in (1, 2):
+            ax.plot(xs, cores / xs, color="0.6", linewidth=0.8, linestyle="--" if cores == 2 else "-")
+        ax.set_xlim(left, right)
+        ax.set_title(titles[kind], fontsize=10)
+        ax.set_xlabel("items/s (log; right is faster)")
+        ax.set_ylabel("CPU seconds per item (log; lower is cheaper)")
+        ax.grid(True, which="major", alpha=0.3)
+    handles = [plt.Line2D([], [], linestyle="none", marker=style(d)["marker"], color=style(d)["color"],
+                          label=d) for d in designs]
+    handles += [plt.Line2D([], [], color="0.6", linewidth=0.8, label="1 core busy"),
+                plt.Line2D([], [], color="0.6", linewidth=0.8, linestyle="--", label="2 cores busy")]
+    fig.legend(handles=handles, loc="outside right center", title="design", fontsize=9)
+    fig.suptitle(chart.question, fontsize=12)
+    chart.path = save(fig, folder / f"{chart.name}.png")
+    if "cpu_cores" in ok.columns and ok["cpu_cores"].notna().any():
+        busy = ok.groupby("variant")["cpu_cores"].median().sort_values(ascending=False)
+        parts = ", ".join(f"{name} {value:.2f}" for name, value in busy.items())
+        chart.sentences.append(f"CPU time over wall time (cores kept busy), median over scenarios: {parts}.")
+    return chart

@@ -1,0 +1,259 @@
+"""`python -m bench report RUN_DIR`: the frame, the charts and REPORT.md of one run folder.
+
+Writes into the run folder: frame.csv (one row per measured value), benchmarks.csv (one row per cell),
+charts/*.png and REPORT.md, each atomically. Everything is read and checked first: bad input writes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis import fmt
+from analysis.decide import FIGURE_TITLES, decisions
+from analysis.names import KINDS
+from analysis.stats import MIN_PROCESSES
+from analysis.style import scenario_label
+
+__all__ = ["build_report", "format_report", "noise", "REPORT"]
+
+REPORT = "REPORT.md"
+_CHARTS = ("throughput_heatmap", "throughput_vs_capacity", "consumer_work", "cpu_per_item", "latency_vs_load",
+           "latency_seed002", "latency_paced")
+
+
+def _quantiles(values) -> dict | None:
+    import numpy as np
+
+    data = np.asarray([v for v in values if v == v], dtype=float)
+    if not len(data):
+        return None
+    return {"median": float(np.median(data)), "p90": float(np.quantile(data, 0.9)), "max": float(data.max()),
+            "count": len(data)}
+
+
+def noise(frame, table) -> dict:
+    """How noisy the run was: spread between processes and within them (time per item), load, wall time.
+
+    `between`: per benchmark with 2+ processes, slowest / fastest process median; `within`: per process
+    with 2+ values, largest / smallest value; each summarised as median, p90, max, count (None if none).
+    """
+    between = _quantiles(table["process_spread"]) if "process_spread" in table.columns else None
+    worst = None
+    if between:
+        worst = table.loc[table["process_spread"].idxmax(), "benchmark"]
+    groups = frame[frame["s_per_item"] > 0].groupby(["benchmark", "process"])["s_per_item"]
+    within = _quantiles((groups.max() / groups.min())[groups.count() > 1])
+    return {"between": between, "worst": worst, "within": within}
+
+
+def _margin(entry: dict) -> str:
+    text = fmt.ratio(entry["ratio"], entry["low"], entry["high"])
+    if not fmt.missing(entry["low"]) and entry["low"] <= 1:
+        text += " within noise"
+    return text
+
+
+def _value(figure: str, value: float) -> str:
+    return f"{fmt.rate(1 / value)}/s" if figure == "s_per_item" else fmt.seconds(value)
+
+
+def _decision_lines(found: list[dict], table) -> list[str]:
+    lines = []
+    for kind, title in KINDS:
+        entries = [entry for entry in found if entry["kind"] == kind]
+        if not entries:
+            continue
+        figures = {entry["figure"] for entry in entries}
+        lines += ["", f"### {title}", ""]
+        if kind == "paced":
+            names = ", ".join(FIGURE_TITLES[f] for f in sorted(figures))
+            if figures == {"s_per_item"}:
+                lines += ["No latency figures in this run: paced scenarios are ranked by time per item, "
+                          "which mostly measures the schedule.", ""]
+            lines += [f"Ranked by {names} (lower is better).", ""]
+            head = "| scenario | best | figure | runner-up | runner-up / best (95% interval) | " \
+                   "cheapest CPU per item |"
+        else:
+            head = "| scenario | fastest | items/s | runner-up | runner-up / fastest (95% interval) | " \
+                   "cheapest CPU per item |"
+        lines += [head + " no figure |", "|---|---|---|---|---|---|---|"]
+        for entry in entries:
+            first = table[table["scenario"] == entry["scenario"]].iloc[0]
+            cheapest = ("-" if entry["cheapest_cpu"] is None else
+                        f"{entry['cheapest_cpu']} ({fmt.seconds(entry['cheapest_cpu_value'])})")
+            others = "; ".join(f"{variant} {status}" for variant, status in entry["others"].items()) or "-"
+            best = f"**{entry['best']}**"
+            value = _value(entry["figure"], entry["best_value"])
+            if kind == "paced" and entry["figure"] != "s_per_item":
+                value = f"{FIGURE_TITLES[entry['figure']]} {value}"
+            lines.append(f"| {scenario_label(first)} | {best} | {value} | {entry['runner'] or '-'} | "
+                         f"{_margin(entry) if entry['runner'] else '-'} | {cheapest} | {others} |")
+    return lines
+
+
+def _summary(found: list[dict], quiet: dict) -> list[str]:
+    lines = []
+    for kind, title in KINDS:
+        entries = [entry for entry in found if entry["kind"] == kind]
+        if not entries:
+            continue
+        wins: dict[str, int] = {}
+        for entry in entries:
+            wins[entry["best"]] = wins.get(entry["best"], 0) + 1
+        parts = ", ".join(f"{name} in {count}" for name, count in sorted(wins.items(), key=lambda i: -i[1]))
+        label = title.split(":")[0].lower()
+        lines.append(f"- **{label}** ({len(entries)} scenario{'s' if len(entries) > 1 else ''}): "
+                     f"best is {parts}.")
+    paired = [entry for entry in found if entry["runner"]]
+    with_interval = [entry for entry in paired if not fmt.missing(entry["low"])]
+    if with_interval:
+        close = sum(1 for entry in with_interval if entry["low"] <= 1)
+        lines.append(f"- The runner-up is within noise of the winner (interval reaches 1) in {close} of "
+                     f"{len(with_interval)} scenarios with an interval.")
+    elif paired:
+        fewest = min(entry["processes"] for entry in paired)
+        text = (f"- No margin has an interval: this run has {fewest} worker process(es) per benchmark, an "
+                f"interval needs {MIN_PROCESSES}.")
+        if quiet["between"]:
+            text += (f" In one benchmark of ten here, the slowest worker process ran "
+                     f"{quiet['between']['p90']:.2f}x its fastest or more (90th percentile): a margin "
+                     f"smaller than that may be noise.")
+        lines.append(text)
+    return lines
+
+
+def _bad_lines(bad) -> list[str]:
+    """Failed, timed-out and pending cells one row each; n/a cells one row per design and reason."""
+    if bad.empty:
+        return ["None: every cell of the run was measured."]
+    lines = ["| cells | status | reason |", "|---|---|---|"]
+    for row in bad[bad["status"] != "n/a"].to_dict("records"):
+        reason = str(row.get("reason") or "no reason given").replace("|", "\\|")
+        lines.append(f"| `{row['benchmark']}` | **{row['status']}** | {reason} |")
+    na = bad[bad["status"] == "n/a"].fillna({"reason": "no reason given"})
+    for (variant, reason), cells in na.groupby(["variant", "reason"], sort=False):
+        scenarios = ", ".join(f"`{s}`" for s in cells["scenario"])
+        reason = str(reason).replace("|", "\\|")
+        lines.append(f"| {variant}: {scenarios} | **n/a** | {reason} |")
+    return lines
+
+
+def _spread_line(name: str, found: dict | None, worst: str | None = None) -> str:
+    if not found:
+        return f"- {name}: not measurable (fewer than 2 per benchmark)."
+    text = (f"- {name}: median {found['median']:.2f}x, 90th percentile {found['p90']:.2f}x, "
+            f"max {found['max']:.2f}x")
+    return text + (f" ({worst})" if worst else "") + f", over {found['count']}."
+
+
+def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> str:
+    """REPORT.md as text: decision table, charts, cells without figures, machine and noise."""
+    info = run.info
+    measured = table[table["status"] == "ok"]
+    statuses = table["status"].value_counts().to_dict()
+    bad = table[table["status"] != "ok"].sort_values(["status", "benchmark"])
+    processes = sorted(set(measured["n_processes"]))
+    lines = [
+        f"# Results: {run.folder.name}", "",
+        f"Profile **{info.get('profile')}**: {len(measured)} benchmarks measured over "
+        f"{measured['scenario'].nunique()} scenarios and {table['variant'].nunique()} designs; "
+        f"{statuses.get('n/a', 0)} n/a, {statuses.get('failed', 0)} failed, "
+        f"{statuses.get('timeout', 0)} timed out. {fmt.machine_line(info)}.", "",
+        f"Every figure is the median over worker processes (a process's figure: the median of its values; "
+        f"{'/'.join(map(str, processes))} processes per benchmark here). Ratios carry a 95% bootstrap "
+        f"interval over processes, shown `-` where a side has fewer than {MIN_PROCESSES} processes (no "
+        f"honest interval exists then); with 3 to 5 processes an interval is no wider than the spread seen, "
+        f"so read it as that.",
+        "", "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table), "",
+        "## Charts",
+    ]
+    for chart in charts:
+        lines += ["", f"### {chart.question}", ""]
+        if chart.path is None:
+            lines.append(f"Not drawn: {chart.skipped}.")
+            continue
+        lines += [f"![{chart.question}](charts/{chart.path.name})", ""]
+        lines += [" ".join(chart.sentences)] if chart.sentences else []
+    lines += ["", "## Cells without figures", "", *_bad_lines(bad)]
+    machine = info.get("machine", {})
+    load_start, load_end = info.get("load_start"), info.get("load_end")
+    lines += [
+        "", "## Machine and noise", "",
+        f"- {fmt.machine_line(info)}.",
+        f"- Python build: {machine.get('python_build', '?')}; {machine.get('platform', '?')}; "
+        f"switch interval {machine.get('switch_interval_s', '?')} s; "
+        f"pyperf {machine.get('pyperf_version', '?')}.",
+        f"- pyperf effort per benchmark: {' '.join(info.get('pyperf_effort') or ['?'])}; wall time "
+        f"{info.get('wall_s', '?')} s.",
+        f"- Load average (1, 5, 15 min) at start {load_start}, at end {load_end} "
+        f"(on {machine.get('cpu_count', '?')} cores).",
+        _spread_line("Slowest / fastest worker process of one benchmark (time per item)", quiet["between"],
+                     quiet["worst"]),
+        _spread_line("Largest / smallest value within one worker process", quiet["within"]),
+        "", "## Files", "",
+        "- `frame.csv`: one row per measured value (scenario, process, pid, seconds per item, items/s, CPU, "
+        "verification, and the sidecar's other figures).",
+        "- `benchmarks.csv`: one row per cell: medians over processes, `_low`/`_high` 95% intervals, "
+        "`_min`/`_max` of the values, status and reason.",
+        "- `suite.json` (pyperf: `python -m pyperf stats suite.json`), `metrics.jsonl`, `run.json`.",
+        "- Rebuild this report: `python -m bench report RUN_DIR`; compare two runs: "
+        "`python -m bench compare RUN_A RUN_B`.", "",
+    ]
+    return "\n".join(lines)
+
+
+def _charts(table, info: dict, folder: Path, step) -> list:
+    from analysis.charts import capacity_chart, cpu_chart, heatmap, work_chart
+    from analysis.latency_charts import load_chart, percentile_chart, seed002_cells, sweep_groups
+    from analysis.style import DesignStyle
+
+    style = DesignStyle(list(dict.fromkeys(table["variant"])))
+    caption = fmt.machine_line(info)
+    made = []
+    for function in (heatmap, capacity_chart, work_chart, cpu_chart, load_chart):
+        step(f"chart {function.__name__}")
+        made.append(function(table, style, caption, folder))
+    step("latency charts")
+    seed = seed002_cells(table)
+    made.append(percentile_chart(
+        table, style, caption, folder, "latency_seed002",
+        "How long do items wait in seed 002's scenario (bursts of 100 at 2,000 items/s, io:1ms consumers)?",
+        seed, "no seed-002 cells (burst:100:2000, work io:1ms) in this run"))
+    swept = {tuple(key) for key in sweep_groups(table)}
+    paced = table[(table["kind"] == "paced") & ~table.index.isin(seed.index)]
+    if swept:
+        keys = paced[["topology", "capacity", "work", "payload", "stop"]].apply(tuple, axis=1)
+        paced = paced[~(keys.isin(swept) & (paced["arrival_kind"] == "steady"))]
+    made.append(percentile_chart(table, style, caption, folder, "latency_paced",
+                                 "How long do items wait under paced arrivals?", paced,
+                                 "no other paced scenario in this run"))
+    return made
+
+
+def build_report(folder: str | Path) -> Path:
+    """Read a run folder, write its frame, tables, charts and REPORT.md; return REPORT.md's path."""
+    from analysis.aggregate import analyse
+    from analysis.frame import CSV_SKIP
+    from analysis.load import load_run
+    from analysis.progress import steps
+    from bench.store import write_atomic
+
+    with steps(4 + len(_CHARTS), "report") as step:
+        step("reading")
+        run = load_run(folder)  # every check happens here, before anything is written
+        step("aggregating")
+        frame, processes, table = analyse(run)
+        found = decisions(table, processes)
+        charts_dir = run.folder / "charts"
+        charts_dir.mkdir(exist_ok=True)
+        charts = _charts(table, run.info, charts_dir, step)
+        for name in _CHARTS:  # a chart this build skipped must not survive from an earlier build
+            if not any(chart.name == name and chart.path for chart in charts):
+                (charts_dir / f"{name}.png").unlink(missing_ok=True)
+        step("writing")
+        write_atomic(run.folder / "frame.csv", frame.drop(columns=[c for c in CSV_SKIP if c in frame.columns])
+                     .to_csv(index=False))
+        write_atomic(run.folder / "benchmarks.csv", table.to_csv(index=False))
+        text = format_report(run, table, found, charts, noise(frame, table))
+        write_atomic(run.folder / REPORT, text)
+    return run.folder / REPORT
