@@ -10,9 +10,10 @@ which). A run that fails verification or times out ends the worker with exit sta
 
 Each scenario run also appends one JSON line to the --metrics sidecar (after its clock has stopped):
 benchmark, pid, phase (calibration, warmup or value), elapsed, CPU and start-up seconds, the worker's
-measured waits, status and reason, and in paced cells the latency figures (bench.latency). Before its
-first value each worker does one instrumented run (bench.depth) that fails the benchmark if the buffer
-ever held more than its capacity; its line has phase `depth` and the maximum depth. Every worker sets
+measured waits, status and reason, and in paced cells the latency figures (bench.latency). Once per
+benchmark, in pyperf's parent process before any worker starts, one instrumented run (bench.depth)
+fails the benchmark if the buffer ever held more than its capacity; its line has phase `depth` and the
+maximum depth. Every worker sets
 its timer slack to 1 ns first (DESIGN.md, "Equal waits"); metadata records it and the measured waits.
 """
 
@@ -82,11 +83,6 @@ def _fail(sidecar: _Sidecar, status: str, reason: str) -> None:
 def _time_func(loops: int, design, scenario, deadline: float | None, sidecar: _Sidecar) -> float:
     """pyperf's time function: the sum of `loops` runs' timed regions (paced: of their items' latencies)."""
     sidecar.calls += 1
-    if sidecar.calls == 1:  # once per worker process, before its first value: the instrumented run
-        max_depth, reason = depth_run(design, scenario, deadline)
-        if reason:
-            _fail(sidecar, "failed", f"instrumented run: {reason}")
-        sidecar.write({"phase": "depth", "status": "ok", "max_depth": max_depth})
     total = 0.0
     for _ in range(loops):
         result = run_once(design, scenario, deadline)
@@ -159,6 +155,11 @@ def run_pyperf(argv: list[str]) -> int:
         metadata["prodcon_cpu_affinity"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
     sidecar = _Sidecar(args.metrics, name, args)
     sidecar.waits = waits
+    if not args.worker:  # once per benchmark, in pyperf's parent process before any worker starts
+        max_depth, reason = depth_run(design, scenario, deadline)
+        if reason:
+            _fail(sidecar, "failed", f"instrumented run: {reason}")
+        sidecar.write({"phase": "depth", "status": "ok", "max_depth": max_depth})
     try:
         time_func = slowed(_time_func, factor) if injected == design.NAME else _time_func  # --inject-slowdown
         runner.bench_time_func(name, time_func, design, scenario, deadline, sidecar,

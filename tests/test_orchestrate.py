@@ -455,6 +455,18 @@ def test_odd_run_folders_are_resumed_or_refused_in_one_line(tmp_path, args):
 # --- list --profile ---------------------------------------------------------------------------------------
 
 
+# Pinned, so that a profile cannot grow or shrink unnoticed (its time is measured for the README):
+# (profile, benchmarks that run, n/a cells).
+PROFILE_SIZES = [("smoke", 50, 4), ("quick", 264, 51), ("full", 771, 156), ("ci", 9, 1)]
+
+
+@pytest.mark.parametrize("profile, runnable, na", PROFILE_SIZES)
+def test_profile_sizes_are_pinned(profile, runnable, na):
+    listed = cells(get_profile(profile))
+    assert (sum(not cell.unsupported for cell in listed), sum(bool(cell.unsupported) for cell in listed)) == (
+        runnable, na)
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
 def test_list_profile_shows_every_cell_and_an_estimate(profile):

@@ -5,7 +5,9 @@ that finds the buffer full (producer) or empty (consumer) just yields and is tri
 Each task yields after every item it handles, as the seed's tasks do. Added to the seed, in the manner of
 seed 001's multitask `sleep`: a task may yield an absolute wake-up time (perf_counter seconds); it then
 leaves the rotation until that time, so paced arrivals and `io` work wait in the scheduler, not in a
-blocking sleep. The scheduler sleeps for real only when no task is runnable.
+blocking sleep. The scheduler sleeps for real only when no task is runnable, which is rare: a consumer on
+an empty buffer is runnable (it polls), so this design busy-waits through its waits and pays a core for
+it. Every task is made before the clock; the scheduler's first turn is the start gate.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Each producer and consumer is a greenlet whose parent is the hub; a worker that finds the buffer full or
 empty, or has handled an item, calls `Hub.pause`, which queues it and switches to the hub; the hub switches
 to the next ready greenlet. Plain greenlets have no non-blocking wait: paced arrivals and `io` work use a
-blocking time.sleep, which stalls every greenlet in the thread (the report says so).
+blocking time.sleep, which stalls every greenlet in the thread (the report says so). Every greenlet is
+made before the clock; the first switch to the hub is the start gate.
 """
 
 from __future__ import annotations
