@@ -1,108 +1,28 @@
-"""The seeds' own mechanisms: seed 001's multitask coroutines (`coroutine`) and seed 003's semaphores.
+"""The seeds' own mechanisms: seed 001's multitask coroutines (`coroutine`), seed 003's semaphores and
+seed 004's stop protocols. (Both designs are in the registry, so test_designs.py runs its matrix and random
+scenarios over them, and test_fairness.py its lower bounds, failure injection and capacity checks.)
 
-- both designs over random scenarios, through bench.once.run_once (watchdog and verifier);
 - the coroutine scheduler never polls: a parked task is resumed only once its operation has completed;
 - a bounded coroutine queue parks producers, and each get wakes exactly one;
 - a task that raises ends the run with its error, nothing left parked;
 - stamped runs give aligned stamp lists, unstamped runs none;
-- a bounded buffer never holds more than its capacity (a depth-counting deque as `module.Buffer`).
+- the semaphore buffer blocks on its semaphores;
+- the barrier stop sends one sentinel that every consumer puts back; the event stop leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import zlib
-from collections import deque
-from types import ModuleType
 
 import pytest
-from hypothesis import given, seed, settings
-from hypothesis import strategies as st
 
-from bench.once import RunResult, run_once
+from bench.once import run_once
+from tests.test_designs import check_run
 from variants import coroutine, semaphores, workload
 from variants.contract import Scenario
-from variants.workload import item_id
 
 DESIGNS = {"coroutine": coroutine, "semaphores": semaphores}
-
-
-class RunHung(BaseException):  # noqa: N818 - a BaseException, so hypothesis stops instead of shrinking
-    """A run missed its deadline: its threads may still be running."""
-
-
-def check_run(design: ModuleType, scenario: Scenario) -> RunResult:
-    """Run once under the watchdog; check ok, exactly once, per-producer order and no workers left."""
-    threads_before = set(threading.enumerate())
-    result = run_once(design, scenario)
-    where = f"{design.NAME} {scenario.name} ({scenario.items} items)"
-    if result.status == "timeout" or result.poisoned:
-        raise RunHung(f"{where}: {result.status}: {result.reason}")
-    assert result.ok, f"{where}: {result.status}: {result.reason}"
-    leftover = [t.name for t in threading.enumerate() if t not in threads_before and t.is_alive()]
-    assert not leftover, f"{where}: threads left running: {leftover}"
-
-    outcome = result.outcome
-    assert outcome.errors == ()
-    ids = [item_id(item) for got in outcome.received for item in got]
-    assert sorted(ids) == list(range(scenario.items)), f"{where}: not exactly once"
-    for c, got in enumerate(outcome.received):
-        for p in range(scenario.producers):
-            from_p = [i for i in map(item_id, got) if i % scenario.producers == p]
-            assert from_p == sorted(from_p), f"{where}: consumer {c}: producer {p}'s items out of order"
-    if design is coroutine:
-        assert outcome.extras["tasks_finished"] is True, where
-    return result
-
-
-# --- 1. random scenarios ----------------------------------------------------------------------------------
-
-
-@st.composite
-def scenarios(draw) -> Scenario:
-    return Scenario(
-        producers=draw(st.integers(1, 4)),
-        consumers=draw(st.integers(1, 4)),
-        items=draw(st.integers(1, 300)),
-        capacity=draw(st.sampled_from([1, 2, 16, None])),
-        arrival=draw(st.sampled_from(["flat", "steady:20000"])),
-        work=draw(st.sampled_from(["none", "cpu:20us", "io:200us"])),
-    )
-
-
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize("name", sorted(DESIGNS))
-def test_random_scenarios(name):
-    design = DESIGNS[name]
-
-    @settings(derandomize=True, max_examples=25, deadline=None, database=None)
-    @seed(zlib.crc32(name.encode()))
-    @given(scenarios())
-    def check(scenario):
-        check_run(design, scenario)
-
-    check()
-
-
-@pytest.mark.timeout(30)
-@pytest.mark.parametrize("name", sorted(DESIGNS))
-def test_one_to_one_keeps_exact_order(name):
-    for capacity in (1, 16, None):
-        result = check_run(DESIGNS[name], Scenario(1, 1, 500, capacity=capacity))
-        assert result.outcome.received == [list(range(500))]
-
-
-@pytest.mark.parametrize("name", sorted(DESIGNS))
-def test_contract_constants(name):
-    design = DESIGNS[name]
-    assert design.NAME == name
-    assert (design.MODEL, design.SEED) == {"coroutine": ("generator", "001"),
-                                           "semaphores": ("thread", "003")}[name]
-    assert design.FIFO is True
-    assert issubclass(design.Buffer, deque)
-    for capacity in (1, 2, 16, None):
-        assert design.unsupported(Scenario(4, 4, 10, capacity=capacity, work="io:1ms", payload=16)) is None
 
 
 # --- 2. the coroutine scheduler never polls ---------------------------------------------------------------
@@ -347,53 +267,6 @@ def test_flat_runs_record_no_stamps(name):
     extras = check_run(DESIGNS[name], Scenario(2, 2, 200, capacity=16)).outcome.extras
     assert not {"origin", "take_stamps", "put_stamps"} & extras.keys()
     assert extras["cpu_s"] >= 0 and extras["startup_s"] >= 0
-
-
-# --- 6. a bounded buffer never holds more than its capacity -------------------------------------------------
-
-
-@pytest.mark.timeout(60)
-@pytest.mark.parametrize("name", sorted(DESIGNS))
-@pytest.mark.parametrize("capacity", [1, 2, 16])
-def test_buffer_never_exceeds_capacity(name, capacity, monkeypatch):
-    design, made = DESIGNS[name], []
-
-    class DepthDeque(deque):
-        """Records the depth after each append (semaphores: under the lock; coroutine: one thread)."""
-
-        def __init__(self, *args):
-            super().__init__(*args)
-            self.peak = 0
-            made.append(self)
-
-        def append(self, item):
-            super().append(item)
-            self.peak = max(self.peak, len(self))
-
-    monkeypatch.setattr(design, "Buffer", DepthDeque)
-    check_run(design, Scenario(4, 1, 400, capacity=capacity))
-    check_run(design, Scenario(4, 4, 400, capacity=capacity))
-    assert len(made) == 2
-    for buffer in made:
-        assert 1 <= buffer.peak <= capacity, f"{name}: peak depth {buffer.peak} with capacity {capacity}"
-
-
-@pytest.mark.timeout(10)
-def test_coroutine_fills_a_bounded_queue_exactly(monkeypatch):
-    """Four producers outpace one consumer (four puts per get): the queue fills to its bound, not past it."""
-    made = []
-
-    class DepthDeque(deque):
-        peak = 0
-
-        def append(self, item):
-            super().append(item)
-            self.peak = max(self.peak, len(self))
-            made.append(self.peak)
-
-    monkeypatch.setattr(coroutine, "Buffer", DepthDeque)
-    check_run(coroutine, Scenario(4, 1, 200, capacity=16))
-    assert max(made) == 16
 
 
 # --- 7. the semaphore buffer blocks on its semaphores -------------------------------------------------------

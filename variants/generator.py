@@ -129,10 +129,7 @@ def consumer(buffer: deque, record, work: workload.Work, spins: int):
 
 def unsupported(scenario: Scenario) -> str | None:
     """Every scenario with the suite's common stop protocol; seed 004's shutdowns are for threads."""
-    if scenario.stop != "sentinels":
-        return ("generator stops with the common protocol only (sentinels); seed 004's barrier and event "
-                "shutdowns are measured on thread and process designs")
-    return None
+    return workload.sentinels_only(NAME, scenario)
 
 
 def run(scenario: Scenario) -> Outcome:

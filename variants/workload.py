@@ -35,7 +35,7 @@ __all__ = [
     "parse_arrival", "parse_work", "parse_duration", "plan", "schedule", "item_id", "spin",
     "spins_per_second", "TimedRegion", "cpu_seconds", "set_spins_per_second", "set_timer_slack",
     "timer_slack_ns", "measure_wait", "force_stamps", "payload_bytes", "recorder", "stamp_lists",
-    "paced_offsets", "stamp_extras", "Stop", "parse_stop", "EVENT_TIMEOUT",
+    "paced_offsets", "stamp_extras", "Stop", "parse_stop", "EVENT_TIMEOUT", "sentinels_only",
 ]
 
 EVENT_TIMEOUT = 10e-3  # seconds a consumer of the event stop protocol waits in one take before it looks again
@@ -136,6 +136,14 @@ def parse_stop(spec: str) -> Stop:
         if seconds > 0:
             return Stop("event", seconds)
     raise ValueError(f"bad stop spec {spec!r}: expected sentinels, barrier, event or event:DURATION")
+
+
+def sentinels_only(design: str, scenario) -> str | None:
+    """The refusal of a design that stops with the common protocol only (the one-thread designs)."""
+    if scenario.stop == "sentinels":
+        return None
+    return (f"{design} stops with the common protocol only (sentinels); seed 004's barrier and event "
+            "shutdowns are measured on thread and process designs")
 
 
 @dataclass(frozen=True)
