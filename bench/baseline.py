@@ -1,0 +1,131 @@
+"""Stored runs: `bench check --baseline RUN_OR_SUITE --current RUN_OR_SUITE`, `bench baseline save RUN_DIR`.
+
+Two stored runs are compared benchmark by benchmark with the gate's rule (bench/gate_stats.py), over worker
+processes: each pyperf run (one worker process) gives the median of its values, and the interval is a
+rank test over those medians, never over pooled values, so unequal numbers of processes or values are fine.
+Runs from different times or machines carry machine drift (whole runs here differ by up to 1.2x): the report
+says so, and `bench check --base REF`, which measures both sides in one job, is the real gate.
+
+results/baseline/ holds one small stored run (its suite.json and run.json), written by `baseline save`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from bench import gate_stats
+from bench.errors import UsageError
+from bench.machine import ROOT
+from bench.store import read_run, write_atomic
+
+__all__ = ["BASELINE", "load_stored", "compare_stored", "save_baseline"]
+
+BASELINE = ROOT / "results" / "baseline"
+DRIFT_WARNING = ("stored runs: measured at different times (perhaps on different machines); whole runs "
+                 "here differ by up to 1.2x from machine drift alone, which this comparison cannot tell "
+                 "from a change. `bench check --base REF` measures both sides in one job.")
+
+
+def _suite_path(path: Path) -> tuple[Path, Path | None]:
+    """(suite file, run.json or None) for a run folder or a suite file."""
+    if path.is_dir():
+        if not (path / "suite.json").exists():
+            raise UsageError(f"{path}: no suite.json: not a run folder of `bench all`")
+        return path / "suite.json", (path / "run.json" if (path / "run.json").exists() else None)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder")
+    return path, None
+
+
+def load_stored(path: Path) -> dict:
+    """A stored run: {"path", "benchmarks": {name: {"medians", "values", "items"}}, "failed", "about"}.
+
+    `medians` holds one median per worker process. UsageError, one line, for anything unreadable.
+    """
+    import pyperf  # the check's process only
+
+    suite_file, run_file = _suite_path(Path(path))
+    try:
+        json.loads(suite_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"{suite_file}: not a pyperf suite: {exc}") from None
+    try:
+        suite = pyperf.BenchmarkSuite.load(str(suite_file))
+        benchmarks = {}
+        for bench in suite.get_benchmarks():
+            medians = [statistics.median(run.values) for run in bench.get_runs() if run.values]
+            benchmarks[bench.get_name()] = {
+                "medians": medians, "values": sum(len(run.values) for run in bench.get_runs()),
+                "items": bench.get_metadata().get("prodcon_items"),
+                "commit": bench.get_metadata().get("prodcon_git_commit"),
+                "date": bench.get_dates()[0].isoformat(timespec="seconds") if bench.get_dates() else None}
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"{suite_file}: not a pyperf suite: {type(exc).__name__}: {exc}") from None
+    failed = []
+    if run_file is not None:
+        state = read_run(run_file.parent)
+        failed = [{"benchmark": name, "status": cell["status"], "reason": cell.get("reason")}
+                  for name, cell in state["cells"].items() if cell.get("status") in ("failed", "timeout")]
+    dates = sorted(entry["date"] for entry in benchmarks.values() if entry["date"])
+    commits = sorted({entry["commit"] for entry in benchmarks.values() if entry["commit"]})
+    about = f"{path} ({len(benchmarks)} benchmarks"
+    about += f", {dates[0]}" if dates else ""
+    about += f", commit {', '.join(c[:12] for c in commits)}" if commits else ""
+    return {"path": str(path), "benchmarks": benchmarks, "failed": failed, "about": about + ")"}
+
+
+def compare_stored(base: dict, head: dict, threshold: float) -> dict:
+    """Compare two stored runs (load_stored's dicts); the report has the same shape as run_check's."""
+    names = [name for name in base["benchmarks"] if name in head["benchmarks"]]
+    comparable = [name for name in names
+                  if base["benchmarks"][name]["items"] == head["benchmarks"][name]["items"]]
+    level = gate_stats.family_level(max(len(comparable), 1))
+    rows = []
+    for name in names:
+        a, b = base["benchmarks"][name], head["benchmarks"][name]
+        row = {"benchmark": name, "variant": name.split("/")[0], "processes": [len(a["medians"]),
+                                                                                len(b["medians"])],
+               "values": [a["values"], b["values"]], "failure": None,
+               "base_s": statistics.median(a["medians"]) if a["medians"] else None,
+               "head_s": statistics.median(b["medians"]) if b["medians"] else None}
+        if name not in comparable:
+            row.update(ratio=None, low=None, high=None, verdict="incomparable",
+                       failure={"side": "both", "status": "incomparable",
+                                "reason": f"items differ: {a['items']} vs {b['items']}"})
+        elif not a["medians"] or not b["medians"]:
+            row.update(ratio=None, low=None, high=None, verdict="inconclusive")
+        else:
+            ratio = row["head_s"] / row["base_s"]
+            verdict = gate_stats.decide(ratio, gate_stats.process_interval(a["medians"], b["medians"], level),
+                                        threshold)
+            row.update(ratio=ratio, low=verdict.low, high=verdict.high, verdict=verdict.status)
+        rows.append(row)
+    failed = [{"side": "current", **entry} for entry in head["failed"]]
+    regressed = [row for row in rows if row["verdict"] == "regression"]
+    return {
+        "format": 1, "mode": "stored", "threshold": threshold, "alpha": gate_stats.ALPHA, "level": level,
+        "interval": "Mann-Whitney over worker processes",
+        "base": {"label": "baseline", "text": f"baseline: {base['about']}"},
+        "head": {"label": "current", "text": f"current: {head['about']}"},
+        "injected": None, "benchmarks": rows, "failed": failed,
+        "missing": [name for name in base["benchmarks"] if name not in head["benchmarks"]],
+        "new": [name for name in head["benchmarks"] if name not in base["benchmarks"]],
+        "drift_warning": DRIFT_WARNING, "exit_status": 1 if regressed or failed else 0,
+    }
+
+
+def save_baseline(run_dir: str, target: Path = BASELINE) -> str:
+    """Copy a finished run's suite.json and run.json into `target`; return a one-line summary."""
+    folder = Path(run_dir)
+    state = read_run(folder)
+    if state.get("interrupted") or "finished" not in state:
+        raise UsageError(f"{folder}: the run did not finish; finish it with "
+                         f"`python -m bench all --resume {folder}` first")
+    stored = load_stored(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("suite.json", "run.json"):
+        write_atomic(target / name, (folder / name).read_text(encoding="utf-8"))
+    return (f"baseline: {len(stored['benchmarks'])} benchmarks of profile {state['profile']} "
+            f"(commit {str(state.get('git_commit'))[:12]}) saved in {target}")

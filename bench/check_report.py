@@ -1,0 +1,160 @@
+"""The report of `bench check` as text lines, markdown lines (a CI job summary) or JSON.
+
+Compute, then format: bench/check.py and bench/baseline.py return a report dict; these functions only turn
+it into lines. Rows are sorted by ratio, slowest first; the footer gives the gate's resolution (rounds or
+processes, the level, how wide the intervals were) so a reader sees what the gate could have seen.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+__all__ = ["format_report", "FORMATS"]
+
+FORMATS = ("text", "markdown", "json")
+
+
+def _time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3f} {unit}"
+    return f"{seconds / 1e-9:.1f} ns"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _interval(row: dict) -> str:
+    if row.get("low") is None:
+        return "-"
+    return f"{row['low']:.3f}-{row['high']:.3f}"
+
+
+def _verdict(row: dict) -> str:
+    verdict = row["verdict"]
+    first = row.get("first")
+    if first and verdict == "regression":
+        return f"regression (confirmed; first pass {first['ratio']:.3f})"
+    if first:
+        return f"not confirmed (first pass {first['ratio']:.3f} flagged, re-measured {_ratio(row['ratio'])})"
+    if verdict == "failed" and row.get("failure"):
+        failure = row["failure"]
+        return f"{failure['status']} on {failure['side']}: {failure['reason']}"
+    return verdict
+
+
+def _count(row: dict) -> str:
+    if "processes" in row:
+        return f"{row['processes'][0]}/{row['processes'][1]}"
+    return str(row["rounds"])
+
+
+def _sorted(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda row: (row["ratio"] is not None, row["ratio"] or 0.0), reverse=True)
+
+
+def _resolution(report: dict) -> str:
+    rows = [row for row in report["benchmarks"] if row.get("low") is not None]
+    count = len(report["benchmarks"])
+    unit = (f"{report['rounds']} rounds per benchmark (seed {report['seed']})" if report["mode"] == "rounds"
+            else "one median per worker process")
+    text = (f"{unit}; intervals: {report['interval']}, level {report['level'] * 100:.2f}% "
+            f"({report['alpha'] * 100:g}% family-wise over {_plural(count, 'benchmark')}); threshold "
+            f"{report['threshold'] * 100:g}%")
+    if rows:
+        widths = {row["benchmark"]: (row["high"] - row["low"]) / row["ratio"] for row in rows}
+        widest = max(widths, key=widths.get)
+        text += (f"; interval width: median {statistics.median(widths.values()) * 100:.1f}% of the ratio, "
+                 f"widest {widths[widest] * 100:.1f}% ({widest})")
+    return text
+
+
+def _headline(report: dict) -> str:
+    regressed = [row["benchmark"] for row in report["benchmarks"] if row["verdict"] == "regression"]
+    failed = [row["benchmark"] for row in report["benchmarks"] if row["verdict"] == "failed"]
+    failed += [entry["benchmark"] for entry in report.get("failed", [])]
+    parts = []
+    if regressed:
+        plural = "s" if len(regressed) > 1 else ""
+        parts.append(f"{len(regressed)} regression{plural}: {', '.join(regressed)}")
+    if failed:
+        parts.append(f"{len(failed)} failed: {', '.join(failed)}")
+    count = len(report['benchmarks'])
+    return "; ".join(parts) if parts else f"no regression in {_plural(count, 'benchmark')}"
+
+
+def _warnings(report: dict) -> list[str]:
+    lines = []
+    if report.get("injected"):
+        inj = report["injected"]
+        lines.append(f"INJECTED SLOWDOWN: {inj['variant']} x{inj['factor']:g} on the head side; its figures "
+                     f"are not a real measurement of the head's code")
+    if report.get("drift_warning"):
+        lines.append(report["drift_warning"])
+    return lines
+
+
+def _tail(report: dict) -> list[str]:
+    lines = [f"failed ({entry['side']}): {entry['benchmark']}: {entry['status']}: {entry['reason']}"
+             for entry in report.get("failed", [])]
+    if report["missing"]:
+        lines.append(f"missing in {report['head']['label']}: {', '.join(report['missing'])}")
+    if report["new"]:
+        lines.append(f"new in {report['head']['label']} (not compared): {', '.join(report['new'])}")
+    if report["mode"] == "rounds":
+        lines.append(f"load average {report['load_start']} -> {report['load_end']}; {report['wall_s']} s; "
+                     f"{_plural(report['values_per_worker'], 'value')} after "
+                     f"{_plural(report['warmups_per_worker'], 'warm-up')} per worker")
+    return lines
+
+
+def format_text(report: dict) -> list[str]:
+    """The report as plain-text lines: header, table sorted by ratio, resolution, result."""
+    rows = _sorted(report["benchmarks"])
+    what = "stored runs" if report["mode"] == "stored" else f"{report['profile']} profile"
+    lines = [f"bench check ({what})", report["base"]["text"], report["head"]["text"], *_warnings(report), ""]
+    width = max([len("benchmark"), *(len(row["benchmark"]) for row in rows)])
+    count = "rounds" if report["mode"] == "rounds" else "procs"
+    lines.append(f"{'benchmark':<{width}}  {'base':>10}  {'head':>10}  {'ratio':>6}  {'interval':<11}  "
+                 f"{count:>6}  verdict")
+    for row in rows:
+        lines.append(f"{row['benchmark']:<{width}}  {_time(row['base_s']):>10}  {_time(row['head_s']):>10}  "
+                     f"{_ratio(row['ratio']):>6}  {_interval(row):<11}  {_count(row):>6}  {_verdict(row)}")
+    lines += ["", _resolution(report), *_tail(report), f"result: {_headline(report)}"]
+    return lines
+
+
+def format_markdown(report: dict) -> list[str]:
+    """The report as markdown lines, for a CI job summary."""
+    regressed = any(row["verdict"] == "regression" for row in report["benchmarks"])
+    mark = "regression" if regressed else "failed" if report["exit_status"] else "ok"
+    lines = [f"### bench check: {mark}", "", f"- {report['base']['text']}", f"- {report['head']['text']}"]
+    lines += [f"- **{warning}**" for warning in _warnings(report)]
+    count = "rounds" if report["mode"] == "rounds" else "processes"
+    lines += ["", f"| benchmark | base | head | ratio | interval | {count} | verdict |",
+              "|---|---:|---:|---:|---|---:|---|"]
+    for row in _sorted(report["benchmarks"]):
+        verdict = _verdict(row).replace("|", "\\|")
+        verdict = f"**{verdict}**" if row["verdict"] in ("regression", "failed") else verdict
+        lines.append(f"| `{row['benchmark']}` | {_time(row['base_s'])} | {_time(row['head_s'])} | "
+                     f"{_ratio(row['ratio'])} | {_interval(row)} | {_count(row)} | {verdict} |")
+    lines += ["", _resolution(report), ""]
+    lines += [f"{line}  " for line in _tail(report)]
+    lines.append(f"**result: {_headline(report)}**")
+    return lines
+
+
+def format_report(report: dict, form: str) -> str:
+    """The report in `form` (text, markdown or json) as one string ending in a newline."""
+    if form == "json":
+        return json.dumps(report, indent=2, sort_keys=True) + "\n"
+    lines = format_markdown(report) if form == "markdown" else format_text(report)
+    return "\n".join(lines) + "\n"

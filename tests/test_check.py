@@ -1,0 +1,526 @@
+"""`python -m bench check`: the verdict rule, stored runs on synthetic suites, and the gate end to end.
+
+The end-to-end tests measure for real (a few seconds each): HEAD against HEAD on this repository passes;
+a snapshot of this working tree committed in a scratch repository, checked against itself with an injected
+1.5x slowdown, fails; two commits whose design differs measure differently (so each side really runs its
+own code); worktrees and workers are gone after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench import gate_stats
+from bench.baseline import save_baseline
+from bench.check import Side, side_command
+from bench.errors import UsageError
+from bench.inject import parse_slowdown
+from bench.profiles import Cell, get_profile
+from tests.cli_helpers import ROOT, assert_no_stray_process, bench, bench_env
+from variants.contract import Scenario
+
+pytestmark = pytest.mark.timeout(120)
+
+GEN = "generator/p1c1/cap16/flat/none"
+QUEUE = "queue/p1c1/cap16/flat/none"
+
+
+# ---- the verdict rule on synthetic per-round ratios -------------------------------------------------------
+
+def _decide(ratios: list[float], benchmarks: int = 13, threshold: float = 0.05) -> gate_stats.Verdict:
+    level = gate_stats.family_level(benchmarks)
+    interval = gate_stats.signed_rank_interval(ratios, level)
+    return gate_stats.decide(statistics.median(ratios), interval, threshold)
+
+
+def test_constant_slowdown_with_small_noise_is_a_regression():
+    rng = random.Random(1)
+    verdict = _decide([1.3 * rng.gauss(1, 0.03) for _ in range(15)])
+    assert verdict.status == "regression"
+    assert 1 < verdict.low < 1.3 < verdict.high
+
+
+def test_noise_around_one_with_one_wild_round_is_not():
+    rng = random.Random(2)
+    ratios = [rng.gauss(1, 0.03) for _ in range(14)] + [3.0]
+    assert _decide(ratios).status == "unchanged"
+    assert _decide([1 / r for r in ratios]).status == "unchanged"
+
+
+def test_improvement_mirrors_regression():
+    rng = random.Random(3)
+    assert _decide([0.7 * rng.gauss(1, 0.03) for _ in range(15)]).status == "improvement"
+
+
+def test_a_sure_but_small_slowdown_is_not_a_regression():
+    rng = random.Random(4)
+    assert _decide([1.02 * rng.gauss(1, 0.002) for _ in range(15)]).status == "unchanged"
+
+
+def test_a_large_but_unsure_slowdown_is_not_a_regression():
+    ratios = [1.5, 1.4, 0.9, 1.6, 0.95, 1.3, 0.8, 1.45, 1.2, 0.85, 1.5, 1.35, 0.9, 1.4, 1.25]
+    verdict = _decide(ratios)
+    assert verdict.ratio > 1.05 and verdict.low < 1
+    assert verdict.status == "unchanged"
+
+
+def test_signed_rank_interval_matches_the_tables():
+    ratios = [math.exp(i) for i in range(1, 11)]
+    walsh = sorted((a + b) / 2 for a in range(1, 11) for b in range(a, 11))
+    # n=10, two-sided 0.05: critical T = 8 (standard tables), so the interval is the 9th smallest to the 9th
+    # largest of the 55 Walsh averages
+    low, high = gate_stats.signed_rank_interval(ratios, 0.95)
+    assert (math.log(low), math.log(high)) == pytest.approx((walsh[8], walsh[-9]))
+    low, high = gate_stats.signed_rank_interval(ratios[:6], 0.95)  # n=6: only min and max reach it
+    assert (math.log(low), math.log(high)) == pytest.approx((1, 6))
+    assert gate_stats.signed_rank_interval(ratios[:5], 0.95) is None  # 2 * 0.5**5 = 0.0625 > 0.05
+    assert gate_stats.min_rounds(0.95) == 6
+    assert gate_stats.min_rounds(gate_stats.family_level(13)) == 10
+    assert _decide([1.3] * 5, benchmarks=1).status == "inconclusive"
+
+
+def test_signed_rank_interval_covers_as_promised():
+    rng = random.Random(5)
+    trials, level = 400, 0.9
+    covered = 0
+    for _ in range(trials):
+        ratios = [math.exp(rng.gauss(0.1, 0.2) if rng.random() < 0.9 else rng.gauss(0.1, 1.0))
+                  for _ in range(12)]
+        low, high = gate_stats.signed_rank_interval(ratios, level)
+        covered += low <= math.exp(0.1) <= high
+    assert covered / trials >= level - 0.03
+
+
+def test_process_interval_matches_the_tables():
+    base = [math.exp(i) for i in (0, 1, 2, 3, 4)]
+    head = [math.exp(i + 0.5) for i in (0, 1, 2, 3, 4)]
+    diffs = sorted(math.log(b / a) for a in base for b in head)
+    # n = m = 5, two-sided 0.05: critical U = 2 (standard tables): the 3rd smallest to 3rd largest difference
+    low, high = gate_stats.process_interval(base, head, 0.95)
+    assert (math.log(low), math.log(high)) == pytest.approx((diffs[2], diffs[-3]))
+    assert gate_stats.process_interval(base[:3], head[:3], 0.95) is None  # 2 / 20 > 0.05
+    assert gate_stats.process_interval(base[:4], head[:4], 0.95) is not None  # 2 / 70 <= 0.05
+    low, high = gate_stats.process_interval(base, [x * 1.3 for x in base], 0.95)
+    assert low < 1.3 < high
+
+
+# ---- stored runs: synthetic pyperf suites -----------------------------------------------------------------
+
+def _processes(seed: int, processes: int, values: int, scale: float = 1.0) -> list[list[float]]:
+    """Values shaped like this machine's: a factor per process (up to 1.3x) times a little noise per value."""
+    rng = random.Random(seed)
+    found = []
+    for _ in range(processes):
+        factor = rng.uniform(1.0, 1.3)
+        found.append([scale * 2e-6 * factor * rng.gauss(1, 0.02) for _ in range(values)])
+    return found
+
+
+def _suite(path: Path, benchmarks: dict[str, list[list[float]]], items: int = 20000) -> Path:
+    import pyperf
+
+    made = []
+    for name, processes in benchmarks.items():
+        runs = [pyperf.Run(values, warmups=None, collect_metadata=False,
+                           metadata={"name": name, "prodcon_items": items, "loops": 1, "unit": "second"})
+                for values in processes]
+        made.append(pyperf.Benchmark(runs))
+    pyperf.BenchmarkSuite(made).dump(str(path))
+    return path
+
+
+def test_values_scaled_by_1_25_flag_a_regression(tmp_path):
+    base = {GEN: _processes(1, 8, 3), QUEUE: _processes(2, 8, 3)}
+    head = {GEN: [[v * 1.25 for v in p] for p in base[GEN]], QUEUE: base[QUEUE]}
+    proc = bench("check", "--baseline", str(_suite(tmp_path / "a.json", base)),
+                 "--current", str(_suite(tmp_path / "b.json", head)))
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    row = next(line for line in lines if line.startswith(GEN))
+    assert row.split()[5] == "1.250" and row.endswith("regression")
+    assert next(line for line in lines if line.startswith("queue/")).endswith("unchanged")
+    assert any("machine drift" in line for line in lines)
+    assert lines[-1] == f"result: 1 regression: {GEN}"
+
+
+def test_identical_suites_pass(tmp_path):
+    suite = _suite(tmp_path / "a.json", {GEN: _processes(1, 8, 3)})
+    proc = bench("check", "--baseline", str(suite), "--current", str(suite), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    (row,) = report["benchmarks"]
+    assert (row["ratio"], row["verdict"], report["exit_status"]) == (1.0, "unchanged", 0)
+    assert row["low"] < 1 < row["high"]
+
+
+def test_unequal_sample_counts_are_compared_per_process(tmp_path):
+    base = _suite(tmp_path / "a.json", {GEN: _processes(1, 6, 3)})
+    head = _suite(tmp_path / "b.json", {GEN: _processes(2, 7, 2)})  # same distribution, other counts
+    proc = bench("check", "--baseline", str(base), "--current", str(head), "--format", "json")
+    assert proc.returncode == 0, proc.stdout
+    (row,) = json.loads(proc.stdout)["benchmarks"]
+    assert row["processes"] == [6, 7] and row["values"] == [18, 14]
+    assert row["verdict"] == "unchanged" and row["low"] < 1 < row["high"]
+
+
+def test_too_few_processes_are_inconclusive(tmp_path):
+    base = _suite(tmp_path / "a.json", {GEN: _processes(1, 2, 3)})
+    head = _suite(tmp_path / "b.json", {GEN: _processes(1, 2, 3, scale=2.0)})
+    proc = bench("check", "--baseline", str(base), "--current", str(head))
+    assert proc.returncode == 0, proc.stderr
+    assert next(line for line in proc.stdout.splitlines() if line.startswith(GEN)).endswith("inconclusive")
+
+
+def test_missing_and_new_benchmarks_are_reported(tmp_path):
+    base = _suite(tmp_path / "a.json", {GEN: _processes(1, 6, 3), QUEUE: _processes(2, 6, 3)})
+    head = _suite(tmp_path / "b.json", {GEN: _processes(1, 6, 3), "asyncio/p1c1/cap16/flat/none":
+                                        _processes(3, 6, 3)})
+    proc = bench("check", "--baseline", str(base), "--current", str(head))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "missing in current: queue/p1c1/cap16/flat/none" in lines
+    assert "new in current (not compared): asyncio/p1c1/cap16/flat/none" in lines
+    markdown = bench("check", "--baseline", str(base), "--current", str(head), "--format", "markdown")
+    assert "| benchmark | base | head | ratio | interval | processes | verdict |" in markdown.stdout
+    assert "missing in current: queue/p1c1/cap16/flat/none  " in markdown.stdout.splitlines()
+
+
+def test_different_item_counts_are_not_compared(tmp_path):
+    base = _suite(tmp_path / "a.json", {GEN: _processes(1, 6, 3)})
+    head = _suite(tmp_path / "b.json", {GEN: _processes(1, 6, 3, scale=3.0)}, items=2000)
+    proc = bench("check", "--baseline", str(base), "--current", str(head), "--format", "json")
+    assert proc.returncode == 0
+    (row,) = json.loads(proc.stdout)["benchmarks"]
+    assert row["verdict"] == "incomparable" and "items differ: 20000 vs 2000" in row["failure"]["reason"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json at all", r"not a pyperf suite: Expecting value"),
+    ('{"benchmarks": 3}', r"not a pyperf suite: "),
+    ('{"version": "1.0", "benchmarks": [{"runs": [{"values": "x"}]}]}', r"not a pyperf suite: "),
+])
+def test_corrupt_suite_is_one_line_and_exit_2(tmp_path, content, message):
+    good = _suite(tmp_path / "good.json", {GEN: _processes(1, 6, 3)})
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    for first, second in ((bad, good), (good, bad)):
+        args = ["--baseline", str(first), "--current", str(second)]
+        proc = bench("check", *args)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(f"error: {bad}: ")
+        assert message in proc.stderr
+
+
+def test_missing_stored_run_is_one_line(tmp_path):
+    proc = bench("check", "--baseline", str(tmp_path / "nope"), "--current", str(tmp_path))
+    assert (proc.returncode, proc.stderr) == (2, f"error: {tmp_path / 'nope'}: no such file or folder\n")
+    proc = bench("check", "--baseline", str(tmp_path), "--current", str(tmp_path))
+    assert (proc.returncode, proc.stderr) == (2, f"error: {tmp_path}: no suite.json: not a run folder of "
+                                                 f"`bench all`\n")
+
+
+def _run_folder(folder: Path, finished: bool = True) -> Path:
+    folder.mkdir()
+    _suite(folder / "suite.json", {GEN: _processes(1, 6, 3)})
+    state = {"format": 1, "profile": "ci", "cells": {GEN: {"status": "ok", "reason": None},
+                                                     "queue/p1c1/cap16/flat/none": {"status": "failed",
+                                                                                    "reason": "dropped 3"}},
+             "git_commit": "0123456789abcdef"}
+    if finished:
+        state["finished"] = "2026-11-24T00:00:00+00:00"
+    (folder / "run.json").write_text(json.dumps(state))
+    return folder
+
+
+def test_failed_cells_of_a_stored_run_exit_1(tmp_path):
+    run = _run_folder(tmp_path / "run")
+    proc = bench("check", "--baseline", str(run / "suite.json"), "--current", str(run))
+    assert proc.returncode == 1
+    assert "failed (current): queue/p1c1/cap16/flat/none: failed: dropped 3" in proc.stdout.splitlines()
+
+
+def test_baseline_save_copies_suite_and_run(tmp_path):
+    run = _run_folder(tmp_path / "run")
+    message = save_baseline(str(run), tmp_path / "baseline")
+    assert message == (f"baseline: 1 benchmarks of profile ci (commit 0123456789ab) saved in "
+                       f"{tmp_path / 'baseline'}")
+    for name in ("suite.json", "run.json"):
+        assert (tmp_path / "baseline" / name).read_bytes() == (run / name).read_bytes()
+    with pytest.raises(UsageError, match=r"the run did not finish"):
+        save_baseline(str(_run_folder(tmp_path / "unfinished", finished=False)), tmp_path / "baseline2")
+    assert not (tmp_path / "baseline2").exists()
+
+
+def test_committed_baseline_is_readable():
+    proc = bench("check", "--baseline", "--current", str(ROOT / "results" / "baseline"), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["benchmarks"]
+    assert rows and all(row["ratio"] == 1.0 for row in rows)
+
+
+# ---- options ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    ([], "say what to compare: --base REF (measured now) or --baseline RUN --current RUN"),
+    (["--base", "HEAD", "--current", "x"], "--current goes with --base"),
+    (["--baseline", "x"], "--baseline needs --current RUN_OR_SUITE"),
+    (["--baseline", "x", "--current", "y", "--rounds", "3"], "--baseline compares stored runs"),
+    (["--base", "HEAD", "--threshold", "x"], "--threshold must be a fraction such as 0.05 (0 to 10), got "
+                                             "'x'"),
+    (["--base", "HEAD", "--rounds", "-1"], "--rounds must be a whole number, got '-1'"),
+    (["--base", "HEAD", "--rounds", "5", "--only", "^(queue|generator)/"],
+     "--rounds 5 cannot decide 2 benchmarks at level 0.9750: the signed-rank test needs at least 7 rounds"),
+    (["--base", "HEAD", "--format", "xml"], "--format must be one of text, markdown, json, got 'xml'"),
+    (["--base", "HEAD", "--profile", "nope"], "unknown profile 'nope'"),
+    (["--base", "HEAD", "--only", "nothing-matches"], "--only 'nothing-matches' matches no benchmark"),
+    (["--base", "HEAD", "--only", "("], "--only: bad regular expression '('"),
+    (["--base", "HEAD", "--inject-slowdown", "nope=1.5"], "unknown variant 'nope'"),
+    (["--base", "HEAD", "--inject-slowdown", "queue"], "--inject-slowdown must be VARIANT=FACTOR"),
+    (["--base", "HEAD", "--inject-slowdown", "queue=-2"], "--inject-slowdown must be VARIANT=FACTOR"),
+    (["--base", "HEAD", "--inject-slowdown", "queue=1.5", "--only", "generator"],
+     "--inject-slowdown queue: no chosen benchmark runs that design"),
+    (["--base", "no-such-ref-anywhere"], "unknown git ref 'no-such-ref-anywhere'"),
+])
+def test_bad_options_are_one_line_and_exit_2(args, message):
+    proc = bench("check", *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout == "" and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("error: " + message), proc.stderr
+
+
+def test_missing_repository_is_one_line(tmp_path):
+    proc = bench("check", "--base", "HEAD", "--repo", str(tmp_path), "--only", GEN, "--rounds", "6")
+    assert (proc.returncode, proc.stderr) == (2, f"error: {tmp_path}: not a git repository\n")
+    proc = bench("check", "--base", "HEAD", "--repo", str(tmp_path / "nope"))
+    assert (proc.returncode, proc.stderr) == (2, f"error: {tmp_path / 'nope'}: no such folder\n")
+
+
+def test_inject_spec_parses():
+    assert parse_slowdown("queue=1.25") == ("queue", 1.25)
+    for bad in ("queue", "=1.2", "queue=0", "queue=inf", "queue=nan", "queue=x"):
+        with pytest.raises(UsageError, match=r"^--inject-slowdown must be VARIANT=FACTOR"):
+            parse_slowdown(bad)
+
+
+def test_a_side_gets_only_the_flags_it_knows():
+    old = Side("base", "v0", "0" * 40, ROOT, flags={"--producers", "--consumers", "--capacity", "--items"})
+    cell = Cell("queue", Scenario(1, 1, 2000, 16), None)
+    cmd = side_command(old, cell, get_profile("ci"), Path("/tmp/x.json"), 1e7, ("queue", 1.5))
+    assert cmd[3:] == ["run", "queue", "--producers=1", "--consumers=1", "--capacity=16", "--items=2000",
+                       "--processes=1", "--values=3", "--warmups=1", "--loops=1", "--quiet",
+                       "--output=/tmp/x.json"]
+    head = Side("head", None, "1" * 40, ROOT, flags=old.flags | {"--spin-rate", "--inject-slowdown"})
+    cmd = side_command(head, cell, get_profile("ci"), Path("/tmp/x.json"), 1e7, ("queue", 1.5))
+    assert cmd[-2:] == ["--spin-rate=10000000.0", "--inject-slowdown=queue=1.5"]
+    with pytest.raises(UsageError, match=r"^base: v0 \(000000000000\): its `bench run` has no --work, needed "
+                                         r"by queue/p1c1/cap16/flat/cpu:20us; leave that benchmark out with "
+                                         r"--only$"):
+        side_command(old, Cell("queue", Scenario(1, 1, 2000, 16, work="cpu:20us"), None), get_profile("ci"),
+                     Path("/tmp/x.json"), 1e7, None)
+
+
+def test_run_records_an_injected_slowdown(tmp_path):
+    import pyperf
+
+    common = ["--items", "2000", "--processes=1", "--values=2", "--warmups=0", "--loops=1", "--quiet"]
+    proc = bench("run", "generator", *common, "-o", str(tmp_path / "a.json"), "--inject-slowdown=generator=2")
+    assert proc.returncode == 0, proc.stderr
+    assert pyperf.Benchmark.load(str(tmp_path / "a.json")).get_metadata()["prodcon_injected_slowdown"] == 2.0
+    proc = bench("run", "generator", *common, "-o", str(tmp_path / "b.json"), "--inject-slowdown=queue=2")
+    assert proc.returncode == 0, proc.stderr
+    assert "prodcon_injected_slowdown" not in pyperf.Benchmark.load(str(tmp_path / "b.json")).get_metadata()
+
+
+# ---- end to end: real measurements on tiny subsets --------------------------------------------------------
+
+def _git(repo: Path, *args: str) -> str:
+    identity = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+    return subprocess.run(["git", "-C", str(repo), *identity, *args], check=True, capture_output=True,
+                          text=True, timeout=60).stdout.strip()
+
+
+def _snapshot(folder: Path) -> Path:
+    """A scratch repository whose one commit holds this working tree's bench/ and variants/."""
+    folder.mkdir()
+    for package in ("bench", "variants"):
+        shutil.copytree(ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__"))
+    _git(folder, "init", "-q")
+    _git(folder, "add", "-A")
+    _git(folder, "commit", "-q", "-m", "snapshot")
+    return folder
+
+
+SLOWER = '''
+
+import dataclasses as _dataclasses
+
+_run_at_full_speed = run
+
+
+def run(scenario):  # a test's change: this design's timed region reads three times longer
+    outcome = _run_at_full_speed(scenario)
+    return _dataclasses.replace(outcome, elapsed=outcome.elapsed * 3)
+'''
+
+
+def _check(*args: str, tmp: Path | None = None) -> subprocess.CompletedProcess:
+    env = bench_env()
+    if tmp is not None:
+        env["TMPDIR"] = str(tmp)
+    return subprocess.run([sys.executable, "-m", "bench", "check", *args], cwd=ROOT, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=110)
+
+
+def _worktrees(repo: Path) -> list[str]:
+    return [line for line in _git(repo, "worktree", "list", "--porcelain").splitlines()
+            if line.startswith("worktree ")]
+
+
+def test_head_against_head_passes(tmp_path):
+    before = _worktrees(ROOT)
+    proc = _check("--base", "HEAD", "--head", "HEAD", "--only", f"^{GEN}$", "--rounds", "6", "--seed", "7",
+                  "--format", "json", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    head = _git(ROOT, "rev-parse", "HEAD")
+    assert report["base"]["commit"] == report["head"]["commit"] == head
+    (row,) = report["benchmarks"]
+    assert row["verdict"] not in ("regression", "failed") and row["rounds"] == 6
+    assert len(row["orders"]) == 6 and set(row["orders"]) <= {"BH", "HB"} and report["seed"] == 7
+    assert report["injected"] is None
+    assert _worktrees(ROOT) == before and list(tmp_path.iterdir()) == []
+
+
+def test_injected_slowdown_fails_the_check(tmp_path):
+    repo = _snapshot(tmp_path / "repo")
+    proc = _check("--repo", str(repo), "--base", "HEAD", "--head", "HEAD", "--only", f"^{GEN}$",
+                  "--rounds", "10", "--inject-slowdown", "generator=1.5")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[3] == ("INJECTED SLOWDOWN: generator x1.5 on the head side; its figures are not a real "
+                        "measurement of the head's code")
+    row = next(line for line in lines if line.startswith(GEN))
+    assert "regression (confirmed; first pass" in row
+    assert 1.3 < float(row.split()[5]) < 1.7
+    assert lines[-1] == f"result: 1 regression: {GEN}"
+    assert len(_worktrees(repo)) == 1
+
+
+def test_each_side_runs_its_own_code(tmp_path):
+    repo = _snapshot(tmp_path / "repo")
+    with open(repo / "variants" / "generator.py", "a", encoding="utf-8") as file:
+        file.write(SLOWER)
+    common = ["--repo", str(repo), "--only", f"^{GEN}$", "--rounds", "6", "--format", "json"]
+    dirty = _check("--base", "HEAD", *common)  # head: the working tree, with the uncommitted change
+    assert dirty.returncode == 1, dirty.stderr
+    report = json.loads(dirty.stdout)
+    assert report["head"]["commit"] == _git(repo, "rev-parse", "HEAD") + "+dirty"
+    assert report["head"]["text"].startswith("head: working tree (")
+    assert report["benchmarks"][0]["ratio"] > 2 and report["benchmarks"][0]["verdict"] == "regression"
+    _git(repo, "commit", "-q", "-am", "slower generator")
+    refs = _check("--base", "HEAD~1", "--head", "HEAD", *common)  # two worktrees, two commits
+    assert refs.returncode == 1, refs.stderr
+    assert json.loads(refs.stdout)["benchmarks"][0]["ratio"] > 2
+    back = _check("--base", "HEAD", "--head", "HEAD~1", *common)
+    assert back.returncode == 0, back.stderr
+    assert json.loads(back.stdout)["benchmarks"][0]["verdict"] == "improvement"
+    assert len(_worktrees(repo)) == 1
+
+
+def test_a_design_only_one_side_has_is_reported_not_failed(tmp_path):
+    repo = _snapshot(tmp_path / "repo")
+    registry = repo / "variants" / "__init__.py"
+    full = registry.read_text()
+    registry.write_text(full + '\nREGISTRY.pop("asyncio")  # a base from before this design\n')
+    _git(repo, "commit", "-q", "-am", "no asyncio yet")
+    registry.write_text(full)  # the working tree (head) has it again
+    proc = _check("--repo", str(repo), "--base", "HEAD", "--only", "^(asyncio|generator)/p1c1/cap16/",
+                  "--rounds", "7")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "new in head (not compared): asyncio/p1c1/cap16/flat/none" in lines
+    assert [line.split()[0] for line in lines if line.startswith(("asyncio/", "generator/"))] == [GEN]
+    assert "(5% family-wise over 1 benchmark)" in proc.stdout
+
+
+def test_a_base_too_old_for_the_check_is_one_line(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "bench").mkdir(parents=True)
+    (repo / "bench" / "__init__.py").write_text("")
+    (repo / "bench" / "__main__.py").write_text('print("usage: python -m bench run [--once] variant")\n')
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "old")
+    old = _git(repo, "rev-parse", "HEAD")
+    proc = _check("--repo", str(repo), "--base", "HEAD", "--only", f"^{GEN}$", "--rounds", "6")
+    assert proc.returncode == 2
+    assert proc.stderr == (f"error: base: HEAD ({old[:12]}): its `python -m bench run` cannot run under "
+                           f"pyperf (lacks --producers, --consumers, --capacity, --items, --processes, "
+                           f"--values, --warmups, --loops, --quiet, --output); too old for bench check\n")
+    assert len(_worktrees(repo)) == 1
+
+
+def test_ctrl_c_removes_worktrees_and_workers(tmp_path):
+    repo = _snapshot(tmp_path / "repo")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**bench_env(), "TMPDIR": str(tmp)}
+    process = subprocess.Popen([sys.executable, "-m", "bench", "check", "--repo", str(repo), "--base", "HEAD",
+                                "--head", "HEAD", "--only", f"^{GEN}$", "--rounds", "500"],
+                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        limit = time.monotonic() + 60
+        while len(_worktrees(repo)) < 3 and time.monotonic() < limit:
+            time.sleep(0.2)
+        assert len(_worktrees(repo)) == 3
+        time.sleep(3)  # into the rounds: workers running
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, err
+    assert err.splitlines()[-1] == "interrupted" and out == ""
+    assert len(_worktrees(repo)) == 1
+    assert list(tmp.iterdir()) == []
+    assert_no_stray_process(str(tmp_path))
+
+
+# ---- the GitHub workflow ----------------------------------------------------------------------------------
+
+WORKFLOW = ROOT / ".github" / "workflows" / "bench.yml"
+
+
+def _validate(path: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)]
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_workflow_is_valid_and_runs_the_check():
+    proc = _validate(WORKFLOW)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = WORKFLOW.read_text()
+    assert "fetch-depth: 0" in text and "pull_request:" in text
+    assert 'bench check --base "$BASE_SHA" --profile ci --format markdown' in text
+    assert "GITHUB_STEP_SUMMARY" in text and "shell: bash" in text
+
+
+def test_the_schema_check_can_fail(tmp_path):
+    broken = tmp_path / "bench.yml"
+    broken.write_text(WORKFLOW.read_text().replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"))
+    assert _validate(broken).returncode == 1
