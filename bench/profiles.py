@@ -79,7 +79,7 @@ PROFILES = {
         arrivals=("poisson:10000",),
         # 4 processes x 1 value: a whole process can run 1.2-1.5x slower than its neighbour, so processes,
         # not values, are what make a median (and its interval, which needs 3) settle
-        processes=4, values=1, warmups=1, loops=1, seconds_per_cell=1.5,
+        processes=4, values=1, warmups=1, loops=1, seconds_per_cell=1.77,  # 467 s / 264, measured
         load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(16,), seed002_items=400,
         stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)),
@@ -90,7 +90,7 @@ PROFILES = {
         work_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
         works=("cpu:20us", "cpu:200us", "io:200us", "io:1ms"),
         arrivals=("burst:100:5000", "burst:1000:10000", "poisson:5000", "poisson:15000"),
-        processes=4, values=3, warmups=1, loops=1, seconds_per_cell=4.3,
+        processes=4, values=2, warmups=1, loops=1, seconds_per_cell=4.0,  # estimated, see README
         load_sweep=(((1, 1), (2000, 5000, 8000, 10000, 12000, 15000, 20000, 30000)),
                     ((4, 4), (5000, 10000, 15000, 20000, 30000, 40000, 60000, 80000, 120000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=1000,
