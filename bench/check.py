@@ -23,7 +23,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import gate_stats
+from bench.children import interruptible, run_child
 from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.inject import parse_slowdown
@@ -169,34 +169,19 @@ def side_command(side: Side, cell: Cell, profile: Profile, output: Path, spin_ra
     return cmd
 
 
-def _kill_tree(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
 def run_worker(side: Side, cell: Cell, cmd: list[str], output: Path, env: dict,
                timeout: float) -> tuple[list[float] | None, dict]:
     """Run one worker command; (values, metadata) when it finished, (None, {"status", "reason"}) if not."""
     import pyperf  # the check's process only
 
     output.unlink(missing_ok=True)
-    process = subprocess.Popen(cmd, cwd=side.root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        text, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_tree(process)
+    returncode, text = run_child(cmd, timeout, side.root, env)  # an interrupt kills the worker's tree
+    if returncode is None:
         return None, {"status": "timeout", "reason": f"worker killed after {timeout:.0f} s"}
-    except BaseException:  # Ctrl-C, SIGTERM: no worker outlives the check
-        _kill_tree(process)
-        raise
-    if process.returncode != 0 or not output.exists():
+    if returncode != 0 or not output.exists():
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         ours = [line for line in lines if line.startswith("prodcon: ")]
-        reason = (ours or lines or [f"exit status {process.returncode}"])[-1]
+        reason = (ours or lines or [f"exit status {returncode}"])[-1]
         return None, {"status": "failed", "reason": reason[:300]}
     bench = pyperf.Benchmark.load(str(output))
     return list(bench.get_values()), dict(bench.get_metadata())
@@ -288,10 +273,6 @@ def _row(measure: Measure, level: float, threshold: float) -> dict:
     return row
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def run_check(options: CheckOptions) -> dict:
     """Measure both sides round by round, re-measure flagged benchmarks, return the report (see check_report).
 
@@ -316,48 +297,47 @@ def run_check(options: CheckOptions) -> dict:
     repo = repository(options.repo)
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     started, load_start = time.monotonic(), load_average()
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     holder = _Sides(repo)
-    try:
-        sides = {"base": holder.side("base", options.base), "head": holder.side("head", options.head)}
-        for side in sides.values():
-            side.flags, side.designs = _flags_of(side, env), _designs_of(side, env)
-        missing = [cell.name for cell in chosen if cell.variant not in sides["head"].designs]
-        new = [cell.name for cell in chosen if cell.variant not in sides["base"].designs]
-        chosen = [cell for cell in chosen if cell.name not in missing and cell.name not in new]
-        if not chosen:
-            raise UsageError("no benchmark left that both sides can run (designs missing on one side)")
-        level = gate_stats.family_level(len(chosen))
-        if options.inject and "--inject-slowdown" not in sides["head"].flags:
-            raise UsageError(f"{sides['head'].describe()}: its `bench run` has no --inject-slowdown")
-        for cell in chosen:  # flags every side needs, checked before anything runs
+    with interruptible():  # Ctrl-C and SIGTERM end the check; worktrees go either way
+        try:
+            sides = {"base": holder.side("base", options.base), "head": holder.side("head", options.head)}
             for side in sides.values():
-                side_command(side, cell, options.profile, holder.tmp / "x.json", 1.0, options.inject)
-        spin_rate = workload.spins_per_second()  # one cpu-work rate for both sides, as bench all does
-        rng = random.Random(options.seed)
-        measures = [Measure(cell) for cell in chosen]
-        with tqdm(total=options.rounds * len(chosen), unit="pair", file=sys.stderr, mininterval=1.0,
-                  desc="check: worker pairs") as progress:
-            _measure_rounds(measures, sides, options, env, spin_rate, rng, holder.tmp, progress)
-            rows = [_row(measure, level, options.threshold) for measure in measures]
-            flagged = [measure for measure, row in zip(measures, rows, strict=True)
-                       if row["verdict"] == "regression"]
-            again = [Measure(measure.cell) for measure in flagged]
-            progress.total += options.rounds * len(again)
-            progress.refresh()
-            _measure_rounds(again, sides, options, env, spin_rate, rng, holder.tmp, progress)
-        for measure in again:
-            row = next(row for row in rows if row["benchmark"] == measure.cell.name)
-            second = _row(measure, level, options.threshold)
-            row["first"] = {key: row[key] for key in ("ratio", "low", "high", "verdict", "round_ratios",
-                                                       "orders", "base_s", "head_s")}
-            for key in ("ratio", "low", "high", "round_ratios", "orders", "base_s", "head_s", "failure"):
-                row[key] = second[key]
-            row["verdict"] = second["verdict"] if second["verdict"] in ("regression", "failed") \
-                else "not confirmed"
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        holder.close()
+                side.flags, side.designs = _flags_of(side, env), _designs_of(side, env)
+            missing = [cell.name for cell in chosen if cell.variant not in sides["head"].designs]
+            new = [cell.name for cell in chosen if cell.variant not in sides["base"].designs]
+            chosen = [cell for cell in chosen if cell.name not in missing and cell.name not in new]
+            if not chosen:
+                raise UsageError("no benchmark left that both sides can run (designs missing on one side)")
+            level = gate_stats.family_level(len(chosen))
+            if options.inject and "--inject-slowdown" not in sides["head"].flags:
+                raise UsageError(f"{sides['head'].describe()}: its `bench run` has no --inject-slowdown")
+            for cell in chosen:  # flags every side needs, checked before anything runs
+                for side in sides.values():
+                    side_command(side, cell, options.profile, holder.tmp / "x.json", 1.0, options.inject)
+            spin_rate = workload.spins_per_second()  # one cpu-work rate for both sides, as bench all does
+            rng = random.Random(options.seed)
+            measures = [Measure(cell) for cell in chosen]
+            with tqdm(total=options.rounds * len(chosen), unit="pair", file=sys.stderr, mininterval=1.0,
+                      desc="check: worker pairs") as progress:
+                _measure_rounds(measures, sides, options, env, spin_rate, rng, holder.tmp, progress)
+                rows = [_row(measure, level, options.threshold) for measure in measures]
+                flagged = [measure for measure, row in zip(measures, rows, strict=True)
+                           if row["verdict"] == "regression"]
+                again = [Measure(measure.cell) for measure in flagged]
+                progress.total += options.rounds * len(again)
+                progress.refresh()
+                _measure_rounds(again, sides, options, env, spin_rate, rng, holder.tmp, progress)
+            for measure in again:
+                row = next(row for row in rows if row["benchmark"] == measure.cell.name)
+                second = _row(measure, level, options.threshold)
+                row["first"] = {key: row[key] for key in ("ratio", "low", "high", "verdict", "round_ratios",
+                                                           "orders", "base_s", "head_s")}
+                for key in ("ratio", "low", "high", "round_ratios", "orders", "base_s", "head_s", "failure"):
+                    row[key] = second[key]
+                row["verdict"] = second["verdict"] if second["verdict"] in ("regression", "failed") \
+                    else "not confirmed"
+        finally:
+            holder.close()
     failed = [row for row in rows if row["verdict"] == "failed"]
     regressed = [row for row in rows if row["verdict"] == "regression"]
     return {

@@ -12,15 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.children import interruptible, run_child
 from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.machine import ROOT, git_commit, load_average, machine_metadata
@@ -32,6 +29,7 @@ from variants import workload
 __all__ = ["run_all", "RESULTS"]
 
 RESULTS = ROOT / "results"
+BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}"  # the progress bar's layout
 CELL_TIMEOUT_FLOOR = 60.0  # seconds any benchmark subprocess gets before it is killed, whatever its size
 
 
@@ -39,15 +37,6 @@ def _cell_timeout(cell: Cell, profile: Profile, deadline: float | None) -> float
     """Backstop for one benchmark subprocess: every run hitting its watchdog deadline, plus start-up."""
     runs = profile.processes * (profile.warmups + profile.values) * profile.loops
     return CELL_TIMEOUT_FLOOR + runs * (deadline or deadline_for(cell.scenario))
-
-
-def _kill_tree(process: subprocess.Popen) -> None:
-    """Kill a benchmark subprocess and everything it started (it leads its own session)."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
 
 
 def _failure_reason(metrics: Path, output: str, returncode: int) -> tuple[str, str]:
@@ -85,7 +74,7 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
         log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
         log.flush()
         timeout = _cell_timeout(cell, profile, deadline)
-        returncode, output = _run_benchmark(cmd, timeout)
+        returncode, output = run_child(cmd, timeout, ROOT)
         log.write(output)
         log.flush()
         if returncode is None:
@@ -101,30 +90,6 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
             tmp.unlink(missing_ok=True)
 
 
-def _run_benchmark(cmd: list[str], timeout: float) -> tuple[int | None, str]:
-    """Run a benchmark command in its own session: (exit status, output), or (None, output) on timeout.
-
-    On any exception (Ctrl-C, SIGTERM) its whole process tree is killed before the exception goes on.
-    """
-    process = None
-    try:
-        with _INTERRUPTS.held():
-            process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        output, _ = process.communicate(timeout=timeout)
-        return process.returncode, output
-    except subprocess.TimeoutExpired:
-        _kill_tree(process)
-        return None, process.stdout.read() if process.stdout else ""
-    except BaseException:  # no child outlives the orchestrator
-        if process is not None:
-            _kill_tree(process)
-        raise
-    finally:
-        if process is not None and process.stdout:
-            process.stdout.close()
-
-
 def _new_folder(profile: Profile, out: str | None) -> Path:
     if out:
         folder = Path(out).resolve()
@@ -136,40 +101,6 @@ def _new_folder(profile: Profile, out: str | None) -> Path:
         folder = RESULTS / f"{stamp}-{profile.name}"
     (folder / "parts").mkdir(parents=True, exist_ok=True)
     return folder
-
-
-class _Interrupts:
-    """Ctrl-C and SIGTERM as KeyboardInterrupt, held back while a benchmark subprocess is being started.
-
-    Raised inside Popen, an interrupt would leave a started child whose pid we never learnt: it would run
-    on and write its files after the clean-up. Held, it is raised the moment Popen has returned, when the
-    child can be killed.
-    """
-
-    def __init__(self) -> None:
-        self.holding = False
-        self.pending = False
-
-    def handler(self, signum, frame) -> None:
-        if self.holding:
-            self.pending = True
-        else:
-            raise KeyboardInterrupt
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """Within the block an interrupt waits; it is raised on leaving the block."""
-        self.holding = True
-        try:
-            yield
-        finally:
-            self.holding = False
-            if self.pending:
-                self.pending = False
-                raise KeyboardInterrupt
-
-
-_INTERRUPTS = _Interrupts()
 
 
 def run_all(profile_name: str | None, only: str | None, out: str | None, resume: str | None,
@@ -218,31 +149,24 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
 
     from tqdm import tqdm  # the orchestrator only
 
-    caught = [signal.SIGTERM]
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where the shell ignores Ctrl-C
-        caught.append(signal.SIGINT)
-    previous = {signum: signal.signal(signum, _INTERRUPTS.handler) for signum in caught}
     start = time.monotonic()
-    try:
-        with open(folder / "pyperf.log", "a", encoding="utf-8") as log, \
-                tqdm(total=len(todo), unit="bench", file=sys.stderr, mininterval=0.5,
-                     bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}") as bar:
-            for cell in todo:
-                bar.set_postfix_str(cell.name)
-                status, reason = run_cell(cell, profile, folder, log, state["spin_rate"], deadline)
-                state["cells"][cell.name] = {"status": status, "reason": reason}
-                write_json(folder / "run.json", state)
-                if status != "ok":
-                    bar.write(f"{status}: {cell.name}: {reason}", file=sys.stderr)
-                bar.update(1)
-    except KeyboardInterrupt:
-        _finish(folder, state, chosen, time.monotonic() - start, interrupted=True)
-        print(f"interrupted; finished benchmarks are kept in {folder}\n"
-              f"resume with: python -m bench all --resume {folder}", file=sys.stderr)
-        return 130
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    with interruptible():
+        try:
+            with open(folder / "pyperf.log", "a", encoding="utf-8") as log, tqdm(
+                    total=len(todo), unit="bench", file=sys.stderr, mininterval=0.5, bar_format=BAR) as bar:
+                for cell in todo:
+                    bar.set_postfix_str(cell.name)
+                    status, reason = run_cell(cell, profile, folder, log, state["spin_rate"], deadline)
+                    state["cells"][cell.name] = {"status": status, "reason": reason}
+                    write_json(folder / "run.json", state)
+                    if status != "ok":
+                        bar.write(f"{status}: {cell.name}: {reason}", file=sys.stderr)
+                    bar.update(1)
+        except KeyboardInterrupt:
+            _finish(folder, state, chosen, time.monotonic() - start, interrupted=True)
+            print(f"interrupted; finished benchmarks are kept in {folder}\n"
+                  f"resume with: python -m bench all --resume {folder}", file=sys.stderr)
+            return 130
     return _finish(folder, state, chosen, time.monotonic() - start, interrupted=False)
 
 
