@@ -8,9 +8,11 @@ one run, interleaved round by round so that both see the same machine noise:
          back to back and reads its Outcome.elapsed: no pyperf, no watchdog, no verification.
 Both read the design's own clock around its timed region and have the same shape (fresh processes, the
 same warm-ups; many processes, because one process here can run 1.5x slower than the next throughout), so
-the ratio suite/hand shows what the harness does to that region (it should be within 1.10). The ratio is
-of the medians over all rounds, with a bootstrap 95% interval: on this noisy machine a ratio above the
-limit is called `over` only when the whole interval is above it, else `unclear`.
+the ratio suite/hand shows what the harness does to that region (it should be within 1.10). Each process
+gives one figure, the median of its values (the process is the unit of repetition: a process's values are
+not independent of each other); the ratio is of the medians of those figures over all rounds, with a
+bootstrap 95% interval over processes. On this noisy machine a ratio above the limit is called `over` only
+when the whole interval is above it, else `unclear`.
 """
 
 from __future__ import annotations
@@ -61,11 +63,12 @@ def _suite(name: str, scenario: Scenario, processes: int, values: int, folder: P
     cmd = [sys.executable, "-m", "bench", "run", name, *scenario_flags(scenario), f"--processes={processes}",
            f"--values={values}", f"--warmups={WARMUPS}", "--loops=1", "--quiet", f"--output={out}"]
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=600)
-    return list(pyperf.Benchmark.load(str(out)).get_values())
+    return [statistics.median(run.values) for run in pyperf.Benchmark.load(str(out)).get_runs() if run.values]
 
 
 def _hand(name: str, scenario: Scenario, processes: int, values: int, stamped: bool = False) -> list[float]:
-    """The same shape as the suite's: `processes` fresh processes, each WARMUPS warm-ups and `values` runs.
+    """The same shape as the suite's: `processes` fresh processes, each WARMUPS warm-ups and `values` runs;
+    one median per process.
 
     `stamped` forces per-item stamps on, as paced runs have them (workload.force_stamps)."""
     spec = {"producers": scenario.producers, "consumers": scenario.consumers, "items": scenario.items,
@@ -75,14 +78,15 @@ def _hand(name: str, scenario: Scenario, processes: int, values: int, stamped: b
         cmd = [sys.executable, "-c", _HAND, name, json.dumps(spec), str(WARMUPS), str(values),
                "stamped" if stamped else "plain"]
         done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600)
-        found.extend(json.loads(done.stdout))
+        found.append(statistics.median(json.loads(done.stdout)))
     return found
 
 
 def ratio_interval(suite: list[float], hand: list[float], level: float = 0.95) -> tuple[float, float]:
     """Bootstrap confidence interval (percentile method, scipy) of median(suite) / median(hand).
 
-    Resamples each side independently (the values are not paired); returns (low, high) at `level`.
+    Resamples each side independently (one figure per process; the sides are not paired); returns (low,
+    high) at `level`.
     """
     import numpy as np
     from scipy.stats import bootstrap  # only this command needs it
@@ -123,8 +127,8 @@ def measure_fidelity(rounds: int = 4, processes: int = 6, values: int = 3,
                      names: list[str] | None = None) -> list[dict]:
     """Measure suite and hand figures for every design, `rounds` times interleaved; one row per design.
 
-    `ratio` is the median of all suite values over the median of all hand values, with its bootstrap
-    95% interval (`ci_low`, `ci_high`).
+    `ratio` is the median of the suite's per-process medians over the hand's, with its bootstrap 95%
+    interval over processes (`ci_low`, `ci_high`); `processes` is how many each side had.
     """
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -134,7 +138,7 @@ def measure_fidelity(rounds: int = 4, processes: int = 6, values: int = 3,
             suite_s, hand_s = statistics.median(suites), statistics.median(hands)
             rows.append({"benchmark": f"{name}/{scenario.name}", "items": scenario.items,
                          "suite_s": suite_s, "hand_s": hand_s, "ratio": suite_s / hand_s,
-                         "ci_low": low, "ci_high": high, "values": len(suites)})
+                         "ci_low": low, "ci_high": high, "processes": len(suites)})
     return rows
 
 
@@ -143,7 +147,8 @@ def measure_stamp_cost(rounds: int = 4, processes: int = 6, values: int = 3,
     """What per-item stamps cost each design: the 1:1 flat scenario with stamps forced on against off.
 
     Both sides are plain hand loops in bare processes, interleaved round by round. `ratio` is the median
-    stamped over the median plain, with its bootstrap 95% interval; `cost_s` the difference per item,
+    stamped over the median plain (of per-process medians), with its bootstrap 95% interval over processes;
+    `cost_s` the difference per item,
     the price a paced run pays beside every hand-off. A stamped flat run goes through the paced loops
     with every item due at once, so the cost includes their due-time check: an upper bound.
     """
@@ -154,7 +159,7 @@ def measure_stamp_cost(rounds: int = 4, processes: int = 6, values: int = 3,
         stamped_s, plain_s = statistics.median(stamped), statistics.median(plain)
         rows.append({"benchmark": f"{name}/{scenario.name}", "items": scenario.items, "stamped_s": stamped_s,
                      "plain_s": plain_s, "ratio": stamped_s / plain_s, "ci_low": low, "ci_high": high,
-                     "cost_s": stamped_s - plain_s, "values": len(stamped)})
+                     "cost_s": stamped_s - plain_s, "processes": len(stamped)})
     return rows
 
 

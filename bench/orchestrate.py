@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -26,16 +27,16 @@ from bench.profiles import Cell, Profile, cells, get_profile
 from bench.store import RUN_FORMAT, merge_parts, part_stem, read_run, write_json
 from variants import workload
 
-__all__ = ["run_all", "RESULTS"]
+__all__ = ["run_all", "run_cell", "in_run_order", "process_spread", "RESULTS"]
 
 RESULTS = ROOT / "results"
 BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}"  # the progress bar's layout
 CELL_TIMEOUT_FLOOR = 60.0  # seconds any benchmark subprocess gets before it is killed, whatever its size
 
 
-def _cell_timeout(cell: Cell, profile: Profile, deadline: float | None) -> float:
+def _cell_timeout(cell: Cell, profile: Profile, deadline: float | None, processes: int) -> float:
     """Backstop for one benchmark subprocess: every run hitting its watchdog deadline, plus start-up."""
-    runs = profile.processes * (profile.warmups + profile.values) * profile.loops
+    runs = processes * (profile.warmups + profile.values) * profile.loops
     return CELL_TIMEOUT_FLOOR + runs * (deadline or deadline_for(cell.scenario))
 
 
@@ -54,11 +55,23 @@ def _failure_reason(metrics: Path, output: str, returncode: int) -> tuple[str, s
     return "failed", last[:300]
 
 
-def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
-             deadline: float | None = None) -> tuple[str, str | None]:
-    """Run one benchmark in a subprocess; return (status, reason). Files land in parts/ only when ok.
+def process_spread(path: Path) -> float:
+    """How far a benchmark's worker processes disagree: the slowest process's median over the fastest's."""
+    import pyperf  # the orchestrator reads what its benchmark subprocess wrote
 
-    Its temporary files are gone when this returns or raises, whenever a Ctrl-C or SIGTERM lands.
+    medians = [statistics.median(run.values) for run in pyperf.Benchmark.load(str(path)).get_runs()
+               if run.values]
+    return max(medians) / min(medians) if len(medians) > 1 else 1.0
+
+
+def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
+             deadline: float | None = None) -> dict:
+    """Run one benchmark in a subprocess; return its run.json entry (status, reason, processes).
+
+    Files land in parts/ only when ok. When the profile asks for it, a benchmark whose first processes
+    disagree by more than profile.spread_limit gets profile.more_processes more, appended by a second
+    subprocess (Profile: effort goes where the variance is). Its temporary files are gone when this returns
+    or raises, whenever a Ctrl-C or SIGTERM lands.
     """
     parts = folder / "parts"
     stem = part_stem(cell.name)
@@ -66,28 +79,56 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
     try:
         for tmp in (tmp_json, tmp_metrics):
             tmp.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario),
-               *profile.pyperf_flags(), "--quiet", f"--output={tmp_json}", f"--metrics={tmp_metrics}",
-               f"--spin-rate={spin_rate}"]
+        cmd = [sys.executable, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario), "--quiet",
+               f"--metrics={tmp_metrics}", f"--spin-rate={spin_rate}"]
         if deadline:
             cmd.append(f"--deadline={deadline}")
-        log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
-        log.flush()
-        timeout = _cell_timeout(cell, profile, deadline)
-        returncode, output = run_child(cmd, timeout, ROOT)
-        log.write(output)
-        log.flush()
-        if returncode is None:
-            return "timeout", f"benchmark killed after {timeout:.0f} s"
-        if returncode == 0 and tmp_json.exists():
-            if tmp_metrics.exists():
-                os.replace(tmp_metrics, parts / f"{stem}.metrics.jsonl")
-            os.replace(tmp_json, parts / f"{stem}.json")
-            return "ok", None
-        return _failure_reason(tmp_metrics, output, returncode)
+        passes = [(profile.processes, f"--output={tmp_json}")]
+        processes = 0
+        while passes:
+            count, where = passes.pop(0)
+            status, reason = _run_pass([*cmd, *profile.pyperf_flags(count), where], cell, profile, count,
+                                       deadline, log, tmp_json, tmp_metrics)
+            if status != "ok":
+                return {"status": status, "reason": reason}
+            processes += count
+            if processes == profile.processes and profile.wants_more(cell, process_spread(tmp_json)):
+                passes.append((profile.more_processes, f"--append={tmp_json}"))
+        if tmp_metrics.exists():
+            os.replace(tmp_metrics, parts / f"{stem}.metrics.jsonl")
+        os.replace(tmp_json, parts / f"{stem}.json")
+        return {"status": "ok", "reason": None, "processes": processes}
     finally:  # renamed into parts/ when ok; otherwise, or interrupted anywhere, never left behind
         for tmp in (tmp_json, tmp_metrics):
             tmp.unlink(missing_ok=True)
+
+
+def _run_pass(cmd: list[str], cell: Cell, profile: Profile, processes: int, deadline: float | None, log,
+              tmp_json: Path, tmp_metrics: Path) -> tuple[str, str | None]:
+    """One benchmark subprocess (pyperf's parent and its workers); (status, reason)."""
+    log.write(f"\n=== {cell.name}\n$ {' '.join(cmd)}\n")
+    log.flush()
+    timeout = _cell_timeout(cell, profile, deadline, processes)
+    returncode, output = run_child(cmd, timeout, ROOT)
+    log.write(output)
+    log.flush()
+    if returncode is None:
+        return "timeout", f"benchmark killed after {timeout:.0f} s"
+    if returncode == 0 and tmp_json.exists():
+        return "ok", None
+    return _failure_reason(tmp_metrics, output, returncode)
+
+
+def in_run_order(chosen: list[Cell]) -> list[Cell]:
+    """Scenario by scenario (in the profile's order), each scenario's designs back to back.
+
+    The machine's drift over minutes then falls on a scenario's designs alike, and what the report quotes
+    are ratios between the designs of one scenario.
+    """
+    first_seen: dict[str, int] = {}
+    for cell in chosen:
+        first_seen.setdefault(cell.scenario.name, len(first_seen))
+    return sorted(chosen, key=lambda cell: first_seen[cell.scenario.name])
 
 
 def _new_folder(profile: Profile, out: str | None) -> Path:
@@ -145,6 +186,7 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
         elif not (folder / "parts" / f"{part_stem(cell.name)}.json").exists():
             state["cells"][cell.name] = {"status": "pending", "reason": None}
             todo.append(cell)
+    todo = in_run_order(todo)
     write_json(folder / "run.json", state)
 
     from tqdm import tqdm  # the orchestrator only
@@ -156,11 +198,11 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
                     total=len(todo), unit="bench", file=sys.stderr, mininterval=0.5, bar_format=BAR) as bar:
                 for cell in todo:
                     bar.set_postfix_str(cell.name)
-                    status, reason = run_cell(cell, profile, folder, log, state["spin_rate"], deadline)
-                    state["cells"][cell.name] = {"status": status, "reason": reason}
+                    entry = run_cell(cell, profile, folder, log, state["spin_rate"], deadline)
+                    state["cells"][cell.name] = entry
                     write_json(folder / "run.json", state)
-                    if status != "ok":
-                        bar.write(f"{status}: {cell.name}: {reason}", file=sys.stderr)
+                    if entry["status"] != "ok":
+                        bar.write(f"{entry['status']}: {cell.name}: {entry['reason']}", file=sys.stderr)
                     bar.update(1)
         except KeyboardInterrupt:
             _finish(folder, state, chosen, time.monotonic() - start, interrupted=True)

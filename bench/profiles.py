@@ -45,10 +45,22 @@ class Profile:
     stops: tuple[str, ...] = ()  # stop protocols other than sentinels, at stop_topologies, capacity 16
     # (each of stop_topologies must be in the throughput grid with capacity 16: that is the sentinels cell)
     stop_topologies: tuple[tuple[int, int], ...] = ()
+    # effort where the variance is: a closed-loop (flat) benchmark whose first `processes` disagree (the
+    # slowest process's median over the fastest's above spread_limit) gets more_processes more
+    more_processes: int = 0
+    spread_limit: float = float("inf")
 
-    def pyperf_flags(self) -> list[str]:
-        """The pyperf options of this profile's effort."""
-        return [f"--processes={self.processes}", f"--values={self.values}",
+    def wants_more(self, cell: Cell, spread: float) -> bool:
+        """Whether `cell`, whose first processes disagreed by `spread`, gets more_processes more.
+
+        Closed-loop cells only: their processes are cheap and disagree most; a paced cell's run lasts its
+        schedule, so more of them would cost the profile its time budget (README, "Profiles").
+        """
+        return bool(self.more_processes) and cell.scenario.arrival == "flat" and spread > self.spread_limit
+
+    def pyperf_flags(self, processes: int | None = None) -> list[str]:
+        """The pyperf options of this profile's effort (with `processes` worker processes if given)."""
+        return [f"--processes={processes or self.processes}", f"--values={self.values}",
                 f"--warmups={self.warmups}", f"--loops={self.loops}"]
 
 
@@ -78,8 +90,10 @@ PROFILES = {
         work_topologies=((1, 1), (4, 4)), works=("cpu:20us", "io:200us"),
         arrivals=("poisson:10000",),
         # 4 processes x 1 value: a whole process can run 1.2-1.5x slower than its neighbour, so processes,
-        # not values, are what make a median (and its interval, which needs 3) settle
+        # not values, are what make a median (and its interval, which needs 3) settle; 4 more processes for
+        # a closed-loop cell whose first 4 disagree by more than 15% (about 4 in 10 in a full run here)
         processes=4, values=1, warmups=1, loops=1, seconds_per_cell=1.77,  # 467 s / 264, measured
+        more_processes=4, spread_limit=1.15,
         load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(16,), seed002_items=400,
         stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)),

@@ -8,13 +8,13 @@ import statistics
 
 import pytest
 
-from bench.fidelity import LIMIT, format_fidelity, ratio_interval, verdict
+from bench.fidelity import LIMIT, format_fidelity, measure_fidelity, ratio_interval, verdict
 from tests.cli_helpers import bench
 
 
 def _row(name: str, ratio: float, low: float, high: float) -> dict:
     return {"benchmark": f"{name}/p1c1/capinf/flat/none", "items": 20000, "suite_s": ratio * 1e-6,
-            "hand_s": 1e-6, "ratio": ratio, "ci_low": low, "ci_high": high, "values": 10}
+            "hand_s": 1e-6, "ratio": ratio, "ci_low": low, "ci_high": high, "processes": 10}
 
 
 def test_verdict_needs_the_whole_interval_over_the_limit():
@@ -98,3 +98,10 @@ def test_forced_stamps_stamp_a_flat_run():
     assert [len(stamps) for stamps in outcome.extras["take_stamps"]] == [len(got) for got in outcome.received]
     assert [len(stamps) for stamps in outcome.extras["put_stamps"]] == [50, 50]
     assert "take_stamps" not in REGISTRY["queue"].run(Scenario(2, 2, 100, capacity=4)).extras
+
+
+@pytest.mark.timeout(120)
+def test_each_process_is_one_figure():
+    """Values of one process are not independent: the interval is over processes, never pooled values."""
+    rows = measure_fidelity(rounds=1, processes=2, values=3, names=["generator"])
+    assert [row["processes"] for row in rows] == [2]

@@ -7,6 +7,7 @@ tests.fixtures.stuck (never finishes) and tests.fixtures.killer (its worker is k
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -21,7 +22,8 @@ import psutil
 import pyperf
 import pytest
 
-from bench.profiles import cells, get_profile
+from bench.orchestrate import in_run_order, process_spread, run_cell
+from bench.profiles import Cell, cells, get_profile
 from bench.store import part_stem
 from tests.cli_helpers import ROOT, alive_with, assert_no_stray_process, bench, bench_env
 from variants import two_lock
@@ -30,13 +32,16 @@ from variants.contract import Scenario
 MACHINE_KEYS = {"cpu_count", "cpu_affinity", "mp_start_method", "switch_interval_s", "python_version",
                 "pyperf_version"}
 INTERRUPT_ONLY = "^(lock_list|two_lock|queue)/"
+OK_1 = {"status": "ok", "reason": None, "processes": 1}  # run.json's entry of a benchmark that passed (smoke)
 
 
-def selected(only: str, profile: str = "smoke") -> list[str]:
-    """The names of the runnable cells of `profile` that `only` selects, in run order."""
+def selected(only: str, profile: str = "smoke", run_order: bool = True) -> list[str]:
+    """The names of the runnable cells of `profile` that `only` selects, in run order (scenario by
+    scenario) or in the profile's order (design by design, as suite.json lists them)."""
     pattern = re.compile(only)
-    return [cell.name for cell in cells(get_profile(profile)) if pattern.search(cell.name)
-            and not cell.unsupported]
+    listed = cells(get_profile(profile))
+    return [cell.name for cell in (in_run_order(listed) if run_order else listed)
+            if pattern.search(cell.name) and not cell.unsupported]
 
 
 def read_json(path: Path):
@@ -145,7 +150,7 @@ def test_tiny_run_json(tiny):
     for key in ("load_start", "load_end"):
         assert state[key] is None or len(state[key]) == 3
     assert isinstance(state["wall_s"], float | int) and state["wall_s"] >= 0
-    assert state["cells"] == {name: {"status": "ok", "reason": None} for name in selected(TINY_ONLY)}
+    assert state["cells"] == {name: OK_1 for name in selected(TINY_ONLY)}
 
 
 @pytest.mark.timeout(120)
@@ -209,7 +214,7 @@ def test_resume_runs_exactly_the_missing_part(tiny, tmp_path):
     assert sorted(assert_parts_load(folder)) == sorted(names)
     metrics = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
     assert {record["benchmark"] for record in metrics} == set(names)
-    assert read_json(folder / "run.json")["cells"][missing] == {"status": "ok", "reason": None}
+    assert read_json(folder / "run.json")["cells"][missing] == OK_1
     assert hidden_files(folder) == []
 
 
@@ -226,7 +231,7 @@ def test_a_hung_benchmark_times_out_and_the_run_goes_on(tmp_path):
         stuck, fine = "stuck/p1c1/capinf/flat/none", "queue/p1c1/capinf/flat/none"
         state = read_json(folder / "run.json")
         assert state["cells"][stuck] == {"status": "timeout", "reason": "did not finish within 2 s"}
-        assert state["cells"][fine] == {"status": "ok", "reason": None}
+        assert state["cells"][fine] == {"status": "ok", "reason": None, "processes": 1}
         assert suite_names(folder) == [fine]
         assert f"  timeout: {stuck}: did not finish within 2 s" in proc.stdout.splitlines()
         assert proc.stdout.startswith("1 benchmarks measured, 0 n/a, 1 failed in ")
@@ -247,7 +252,7 @@ def test_a_killed_worker_fails_its_benchmark_only(tmp_path):
         state = read_json(folder / "run.json")
         assert state["cells"][killed]["status"] == "failed"
         assert "exit code -9" in state["cells"][killed]["reason"]  # pyperf's words for a worker killed by 9
-        assert state["cells"][fine] == {"status": "ok", "reason": None}
+        assert state["cells"][fine] == {"status": "ok", "reason": None, "processes": 1}
         assert state["interrupted"] is False
         assert suite_names(folder) == [fine]
         assert f"  failed: {killed}: " in proc.stdout
@@ -296,11 +301,12 @@ def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
     state = read_json(folder / "run.json")
     assert state["interrupted"] is True
     assert {name for name, cell in state["cells"].items() if cell["status"] == "ok"} == set(finished)
-    assert suite_names(folder) == [name for name in names if name in finished]
+    in_suite = selected(INTERRUPT_ONLY, run_order=False)
+    assert suite_names(folder) == [name for name in in_suite if name in finished]
 
     resumed = bench("all", "--resume", str(folder))
     assert resumed.returncode == 0, resumed.stderr
-    assert suite_names(folder) == names
+    assert suite_names(folder) == in_suite
     headers = log_headers(folder)
     for name in finished:
         assert headers.count(name) == 1  # a finished benchmark is not run again
@@ -354,7 +360,7 @@ def test_an_interrupt_kills_a_hung_benchmark_and_its_workers(tmp_path):
     assert assert_parts_load(folder) == [fine]
     state = read_json(folder / "run.json")
     assert state["interrupted"] is True
-    assert state["cells"] == {fine: {"status": "ok", "reason": None},
+    assert state["cells"] == {fine: {"status": "ok", "reason": None, "processes": 1},
                               stuck: {"status": "pending", "reason": None}}
     assert suite_names(folder) == [fine]
 
@@ -490,3 +496,48 @@ def test_list_profile_shows_every_cell_and_an_estimate(profile):
     assert int(match[1]) == len(runnable)
     assert int(match[2]) == len(listed) - len(runnable)
     assert float(match[3]) > 0
+
+
+# --- effort where the variance is -------------------------------------------------------------------------
+
+
+def _bench_with_process_medians(path: Path, medians: list[float]) -> Path:
+    runs = [pyperf.Run([m, m * 1.01, m * 0.99], metadata={"name": "x", "inner_loops": 1},
+                       collect_metadata=False) for m in medians]
+    pyperf.Benchmark(runs).dump(str(path))
+    return path
+
+
+def test_process_spread_is_over_process_medians(tmp_path):
+    three = _bench_with_process_medians(tmp_path / "a.json", [2.0, 3.0, 2.2])
+    assert process_spread(three) == pytest.approx(1.5)
+    assert process_spread(_bench_with_process_medians(tmp_path / "b.json", [2.0])) == 1.0
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("limit, expected", [(1.0, 4), (float("inf"), 2)])
+def test_processes_that_disagree_get_more(tmp_path, limit, expected):
+    """A limit of 1.0 treats any two processes as disagreeing: 2 more are appended; no limit: none."""
+    profile = dataclasses.replace(get_profile("smoke"), processes=2, more_processes=2, spread_limit=limit)
+    cell = Cell("queue", Scenario(1, 1, 2_000, None), None)
+    (tmp_path / "parts").mkdir()
+    with open(tmp_path / "pyperf.log", "w", encoding="utf-8") as log:
+        entry = run_cell(cell, profile, tmp_path, log, spin_rate=1e7)
+    assert entry == {"status": "ok", "reason": None, "processes": expected}
+    part = tmp_path / "parts" / f"{part_stem(cell.name)}.json"
+    assert len(pyperf.Benchmark.load(str(part)).get_runs()) == expected
+    metrics = (tmp_path / "parts" / f"{part_stem(cell.name)}.metrics.jsonl").read_text().splitlines()
+    assert len({json.loads(line)["pid"] for line in metrics if '"value"' in line}) == expected
+    assert hidden_files(tmp_path) == []
+
+
+def test_run_order_is_scenario_by_scenario():
+    """Each scenario's designs run back to back, so that drift over minutes falls on all of them alike."""
+    listed = cells(get_profile("quick"))
+    ordered = in_run_order(listed)
+    assert sorted(cell.name for cell in ordered) == sorted(cell.name for cell in listed)
+    runs = [cell.scenario.name for cell in ordered]
+    blocks = [name for i, name in enumerate(runs) if i == 0 or runs[i - 1] != name]
+    assert len(blocks) == len(set(runs))  # every scenario is one contiguous block
+    first = [cell.variant for cell in ordered if cell.scenario.name == runs[0]]
+    assert first == [cell.variant for cell in listed if cell.scenario.name == runs[0]]  # registry order
