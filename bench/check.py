@@ -6,11 +6,14 @@ side's folder as the working directory, so `-m` puts that folder first on sys.pa
 copy (each result's `prodcon_git_commit` is checked against the side's commit to prove it).
 
 For every benchmark of the profile, N rounds; a round runs one fresh worker process per side, back to back
-in random order (seeded; the seed and every round's order are in the JSON output). A worker gives the median
-of its few values; a round gives head / base. The verdict is gate_stats.decide on the median of the rounds'
-ratios and their signed-rank interval (bench/gate_stats.py), at a level corrected for the number of
-benchmarks. A benchmark flagged as a regression is re-measured once in N fresh rounds and stays flagged
-only if it is flagged again.
+in random order (seeded; the seed and every round's order are in the JSON output). A benchmark's first round
+runs each side as a whole `bench run --processes=1`, whose pyperf parent makes the instrumented depth run (a
+design that overfills its buffer fails there) and spawns the worker; later rounds start the worker alone
+(`--worker`, in the environment the parent would give it): the parent measures nothing the gate uses and
+would double a round's cost. A worker gives the median of its few values; a round gives head / base. The
+verdict is gate_stats.decide on the median of the rounds' ratios and their signed-rank interval
+(bench/gate_stats.py), at a level corrected for the number of benchmarks. A benchmark flagged as a
+regression is re-measured once in N fresh rounds and stays flagged only if it is flagged again.
 
 "Dirty" is never an error: a ref is measured from a clean worktree whatever the working tree holds; the
 working tree is measured as it is (uncommitted and untracked files included) and labelled `<commit>+dirty`.
@@ -33,6 +36,7 @@ from pathlib import Path
 
 from bench import gate_stats
 from bench.children import interruptible, run_child
+from bench.designs import EXTRA_DESIGNS_ENV
 from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.inject import parse_slowdown
@@ -149,8 +153,12 @@ def _designs_of(side: Side, env: dict) -> set[str]:
 
 
 def side_command(side: Side, cell: Cell, profile: Profile, output: Path, spin_rate: float,
-                 inject: tuple[str, float] | None) -> list[str]:
-    """The `python -m bench run` command of one worker of `side`, with only the flags that side knows."""
+                 inject: tuple[str, float] | None, worker: bool = False) -> list[str]:
+    """The `python -m bench run` command of one worker of `side`, with only the flags that side knows.
+
+    worker=False: pyperf's parent with one worker process (its depth run included); True: pyperf's worker
+    alone (`--worker`: no parent, no depth run), to run in worker_environ's environment.
+    """
     flags = []
     for flag in scenario_flags(cell.scenario):
         name, _, value = flag.partition("=")
@@ -159,7 +167,8 @@ def side_command(side: Side, cell: Cell, profile: Profile, output: Path, spin_ra
         elif DEFAULTS.get(name) != value:
             raise UsageError(f"{side.describe()}: its `bench run` has no {name}, needed by {cell.name}; "
                              f"leave that benchmark out with --only")
-    cmd = [sys.executable, "-m", "bench", "run", cell.variant, *flags, "--processes=1",
+    mode = "--worker" if worker else "--processes=1"
+    cmd = [sys.executable, "-m", "bench", "run", cell.variant, *flags, mode,
            f"--values={profile.values}", f"--warmups={profile.warmups}", "--loops=1", "--quiet",
            f"--output={output}"]
     if "--spin-rate" in side.flags:
@@ -167,6 +176,24 @@ def side_command(side: Side, cell: Cell, profile: Profile, output: Path, spin_ra
     if inject and side.label == "head" and inject[0] == cell.variant:
         cmd.append(f"--inject-slowdown={inject[0]}={inject[1]}")
     return cmd
+
+
+def worker_environ(env: dict) -> dict:
+    """The environment pyperf's parent, run in `env`, gives the worker it spawns; for a `--worker` run alone.
+
+    Mirrors pyperf's Manager.spawn_worker, which calls pyperf._utils.create_environ(args.inherit_environ,
+    args.locale, args.copy_env) on its own os.environ: only PATH, HOME, a few Python and pyperf variables and
+    the locale (the default; the check passes no --no-locale and no --copy-env), plus --inherit-environ,
+    which bench/pyperf_run.py extends with EXTRA_DESIGNS_ENV when that is set. pyperf's own function is
+    called, with os.environ set to `env` for the call (the parent's os.environ is `env`).
+    """
+    from unittest import mock
+
+    from pyperf._utils import create_environ  # the check's process only
+
+    inherit = [EXTRA_DESIGNS_ENV] if env.get(EXTRA_DESIGNS_ENV) else None
+    with mock.patch.dict(os.environ, env, clear=True):  # restored on leaving, whatever happens
+        return dict(create_environ(inherit, True, False))
 
 
 def run_worker(side: Side, cell: Cell, cmd: list[str], output: Path, env: dict,
@@ -229,9 +256,16 @@ def _check_commit(side: Side, metadata: dict) -> None:
 
 
 def _measure_rounds(measures: list[Measure], sides: dict[str, Side], options: CheckOptions, env: dict,
-                    spin_rate: float, rng: random.Random, tmp: Path, progress) -> None:
-    """Run options.rounds rounds of every benchmark in `measures` that has not failed, appending to them."""
+                    spin_rate: float, rng: random.Random, tmp: Path, progress, whole: set[tuple[str, str]]
+                    ) -> None:
+    """Run options.rounds rounds of every benchmark in `measures` that has not failed, appending to them.
+
+    `whole` holds the (benchmark, side) pairs already run once as a whole `bench run` (parent with its depth
+    run, and worker); a pair's first run is one, and joins `whole` when it succeeds; every later run is
+    pyperf's worker alone (side_command's worker=True, in worker_environ's environment).
+    """
     checked: set[str] = set()
+    alone_env = worker_environ(env)
     for _ in range(options.rounds):
         for measure in measures:
             if measure.failure:
@@ -241,12 +275,15 @@ def _measure_rounds(measures: list[Measure], sides: dict[str, Side], options: Ch
             for label in order:
                 side = sides[label]
                 output = tmp / f"{label}.json"
-                cmd = side_command(side, measure.cell, options.profile, output, spin_rate, options.inject)
-                values, meta = run_worker(side, measure.cell, cmd, output, env,
+                alone = (measure.cell.name, label) in whole
+                cmd = side_command(side, measure.cell, options.profile, output, spin_rate, options.inject,
+                                   worker=alone)
+                values, meta = run_worker(side, measure.cell, cmd, output, alone_env if alone else env,
                                           _worker_timeout(measure.cell, options.profile))
                 if values is None:
                     measure.failure = {"side": label, **meta}
                     break
+                whole.add((measure.cell.name, label))
                 if label not in checked:
                     _check_commit(side, meta)
                     checked.add(label)
@@ -317,16 +354,17 @@ def run_check(options: CheckOptions) -> dict:
             spin_rate = workload.spins_per_second()  # one cpu-work rate for both sides, as bench all does
             rng = random.Random(options.seed)
             measures = [Measure(cell) for cell in chosen]
+            whole: set[tuple[str, str]] = set()  # depth run done: see _measure_rounds
             with tqdm(total=options.rounds * len(chosen), unit="pair", file=sys.stderr, mininterval=1.0,
                       desc="check: worker pairs") as progress:
-                _measure_rounds(measures, sides, options, env, spin_rate, rng, holder.tmp, progress)
+                _measure_rounds(measures, sides, options, env, spin_rate, rng, holder.tmp, progress, whole)
                 rows = [_row(measure, level, options.threshold) for measure in measures]
                 flagged = [measure for measure, row in zip(measures, rows, strict=True)
                            if row["verdict"] == "regression"]
                 again = [Measure(measure.cell) for measure in flagged]
                 progress.total += options.rounds * len(again)
                 progress.refresh()
-                _measure_rounds(again, sides, options, env, spin_rate, rng, holder.tmp, progress)
+                _measure_rounds(again, sides, options, env, spin_rate, rng, holder.tmp, progress, whole)
             for measure in again:
                 row = next(row for row in rows if row["benchmark"] == measure.cell.name)
                 second = _row(measure, level, options.threshold)

@@ -3,7 +3,8 @@
 The end-to-end tests measure for real (a few seconds each): HEAD against HEAD on this repository passes;
 a snapshot of this working tree committed in a scratch repository, checked against itself with an injected
 1.5x slowdown, fails; two commits whose design differs measure differently (so each side really runs its
-own code); worktrees and workers are gone after Ctrl-C.
+own code); a design that overfills its buffer fails in its first round (the one whole `bench run` a side
+makes, with its depth run); worktrees and workers are gone after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import gate_stats
+from bench import check, gate_stats
 from bench.baseline import save_baseline
-from bench.check import Side, side_command
+from bench.check import CheckOptions, Side, side_command, worker_environ
+from bench.designs import EXTRA_DESIGNS_ENV
 from bench.errors import UsageError
 from bench.inject import parse_slowdown
 from bench.profiles import Cell, get_profile
@@ -331,6 +333,72 @@ def test_a_side_gets_only_the_flags_it_knows():
                      Path("/tmp/x.json"), 1e7, None)
 
 
+def test_later_rounds_run_the_worker_alone():
+    side = Side("head", None, "1" * 40, ROOT, flags={"--producers", "--consumers", "--capacity", "--items",
+                                                     "--spin-rate", "--inject-slowdown"})
+    cell = Cell("queue", Scenario(1, 1, 2000, 16), None)
+    whole = side_command(side, cell, get_profile("ci"), Path("/tmp/x.json"), 1e7, ("queue", 1.5))
+    alone = side_command(side, cell, get_profile("ci"), Path("/tmp/x.json"), 1e7, ("queue", 1.5), worker=True)
+    assert alone == [arg if arg != "--processes=1" else "--worker" for arg in whole]
+    assert "--processes=1" in whole and not any(arg.startswith("--processes") for arg in alone)
+    assert alone[-2:] == ["--spin-rate=10000000.0", "--inject-slowdown=queue=1.5"]
+
+
+def test_a_worker_alone_gets_the_environment_pyperfs_parent_gives(monkeypatch):
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")  # the check removes it (run_check): so must the worker env
+    monkeypatch.setenv("PRODCON_TEST_UNRELATED", "x")
+    monkeypatch.setenv(EXTRA_DESIGNS_ENV, "tests.fixtures.broken_overfills")
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    found = worker_environ(env)
+    assert found["LANG"] == "C.UTF-8" and found["PATH"] == os.environ["PATH"]
+    assert found[EXTRA_DESIGNS_ENV] == "tests.fixtures.broken_overfills"  # bench/pyperf_run.py inherits it
+    assert "PYTHONPATH" not in found and "PRODCON_TEST_UNRELATED" not in found
+    assert found.items() <= env.items()
+    before = dict(os.environ)
+    other = worker_environ({**env, "LANG": "fr_FR.UTF-8", "PATH": "/nowhere"})  # from `env`, not os.environ
+    assert (other["LANG"], other["PATH"]) == ("fr_FR.UTF-8", "/nowhere")
+    del env[EXTRA_DESIGNS_ENV]
+    assert EXTRA_DESIGNS_ENV not in worker_environ(env)
+    assert dict(os.environ) == before  # this process's environment is as it was
+
+
+class _Progress:
+    def update(self, count: int) -> None:
+        pass
+
+
+def test_a_check_runs_each_benchmark_whole_once_per_side_then_the_worker_alone(monkeypatch, tmp_path):
+    ran = []
+
+    def fake_run_worker(side, cell, cmd, output, env, timeout):
+        ran.append((cell.name, side.label, cmd, env))
+        return [1.0, 1.0, 1.0], {"prodcon_git_commit": side.commit}
+
+    monkeypatch.setattr(check, "run_worker", fake_run_worker)
+    flags = {"--producers", "--consumers", "--capacity", "--items"}
+    sides = {label: Side(label, None, "1" * 40, ROOT, flags=flags) for label in ("base", "head")}
+    options = CheckOptions(base="HEAD", head=None, profile=get_profile("ci"), only=None, threshold=0.05,
+                           rounds=3, seed=1, repo=ROOT, inject=None)
+    cells = [Cell("queue", Scenario(1, 1, 2000, 16), None), Cell("generator", Scenario(1, 1, 2000, 16), None)]
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    whole: set[tuple[str, str]] = set()
+    measures = [check.Measure(cell) for cell in cells]
+    check._measure_rounds(measures, sides, options, env, 1e7, random.Random(1), tmp_path, _Progress(), whole)
+    assert [len(measure.rounds) for measure in measures] == [3, 3]
+    assert len(ran) == 2 * 2 * 3
+    for number, (name, label, cmd, used) in enumerate(ran):
+        first = number < 4  # round 1: both benchmarks, both sides
+        assert ("--processes=1" in cmd, "--worker" in cmd) == (first, not first), (name, label, cmd)
+        assert used == (env if first else worker_environ(env))
+    assert {(name, label) for name, label, cmd, used in ran[:4]} == whole == {
+        (cell.name, label) for cell in cells for label in ("base", "head")}
+    ran.clear()  # a flagged benchmark's second pass: its depth run is done already
+    check._measure_rounds([check.Measure(cells[0])], sides, options, env, 1e7, random.Random(2), tmp_path,
+                          _Progress(), whole)
+    assert len(ran) == 2 * 3 and all("--worker" in cmd for name, label, cmd, used in ran)
+
+
 def test_run_records_an_injected_slowdown(tmp_path):
     import pyperf
 
@@ -351,11 +419,16 @@ def _git(repo: Path, *args: str) -> str:
                           text=True, timeout=60).stdout.strip()
 
 
-def _snapshot(folder: Path) -> Path:
-    """A scratch repository whose one commit holds this working tree's bench/ and variants/."""
+def _snapshot(folder: Path, fixtures: bool = False) -> Path:
+    """A scratch repository whose one commit holds this working tree's bench/ and variants/ (and with
+    `fixtures`, tests/fixtures/'s designs)."""
     folder.mkdir()
     for package in ("bench", "variants"):
         shutil.copytree(ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__"))
+    if fixtures:
+        shutil.copytree(ROOT / "tests" / "fixtures", folder / "tests" / "fixtures",
+                        ignore=shutil.ignore_patterns("__pycache__", "runs"))
+        (folder / "tests" / "__init__.py").write_text("")
     _git(folder, "init", "-q")
     _git(folder, "add", "-A")
     _git(folder, "commit", "-q", "-m", "snapshot")
@@ -375,8 +448,8 @@ def run(scenario):  # a test's change: this design's timed region reads three ti
 '''
 
 
-def _check(*args: str, tmp: Path | None = None) -> subprocess.CompletedProcess:
-    env = bench_env()
+def _check(*args: str, tmp: Path | None = None, extra: str | None = None) -> subprocess.CompletedProcess:
+    env = bench_env(extra)
     if tmp is not None:
         env["TMPDIR"] = str(tmp)
     return subprocess.run([sys.executable, "-m", "bench", "check", *args], cwd=ROOT, env=env,
@@ -416,6 +489,30 @@ def test_injected_slowdown_fails_the_check(tmp_path):
     assert 1.3 < float(row.split()[5]) < 1.7
     assert lines[-1] == f"result: 1 regression: {GEN}"
     assert len(_worktrees(repo)) == 1
+
+
+def test_an_overfilling_design_fails_the_check_in_its_first_round(tmp_path):
+    # only the depth run of a whole `bench run` sees the overfill; a worker alone would pass
+    repo = _snapshot(tmp_path / "repo", fixtures=True)
+    proc = _check("--repo", str(repo), "--base", "HEAD", "--head", "HEAD", "--only", "^broken_overfills/",
+                  "--rounds", "6", "--format", "json", extra="tests.fixtures.broken_overfills")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    (row,) = report["benchmarks"]
+    assert (row["benchmark"], row["verdict"], row["rounds"]) == ("broken_overfills/p1c1/cap16/flat/none",
+                                                                 "failed", 0)
+    assert row["failure"]["status"] == "failed"
+    assert row["failure"]["reason"].startswith("prodcon: broken_overfills/p1c1/cap16/flat/none: failed: "
+                                               "instrumented run: the buffer held ")
+    assert row["failure"]["reason"].endswith(" items; capacity 16")
+    assert report["exit_status"] == 1 and len(_worktrees(repo)) == 1
+    side = Side("head", None, "1" * 40, repo, flags={"--producers", "--consumers", "--capacity", "--items"})
+    cell = Cell("broken_overfills", Scenario(1, 1, 20000, 16), None)
+    output = tmp_path / "alone.json"
+    cmd = side_command(side, cell, get_profile("ci"), output, 1e7, None, worker=True)
+    values, _ = check.run_worker(side, cell, cmd, output, worker_environ(bench_env("tests.fixtures."
+                                                                                    "broken_overfills")), 60)
+    assert values is not None and len(values) == 3  # what every later round runs cannot see it
 
 
 def test_each_side_runs_its_own_code(tmp_path):
