@@ -110,7 +110,7 @@ PROFILES = {
         seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=1000,
         stops=("barrier", "event", "event:1ms"), stop_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
     ),
-    # `bench check`: one representative cell per design, so that 20 rounds of both sides fit in 5 minutes;
+    # `bench check`: one representative cell per design, so that 30 rounds of both sides fit in 5 minutes;
     # each round runs one process a side with these values and warm-ups (processes only matters to
     # `bench all --profile ci`, e.g. for the stored baseline)
     "ci": Profile(
