@@ -180,7 +180,7 @@ def figures(scenario: Scenario, outcome: Outcome) -> dict | None:
         "producer_lag_p99_s": _rank(lags, 99.0),
         "producer_lag_max_s": lags[-1],
         "latency_growth": last / first if first > 0 else None,
-        "latency_hist": hist.encode(),
+        "latency_hist": hist.encode().decode("ascii"),  # base64 text: a JSON string in the sidecar
     }
 
 

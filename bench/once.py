@@ -145,6 +145,4 @@ def run_record(scenario: Scenario, outcome: Outcome) -> dict:
               "cpu_s_per_item": None if cpu is None else cpu / scenario.items,
               "startup_s": outcome.extras.get("startup_s")}
     record.update(figures(scenario, outcome) or {})
-    if isinstance(record.get("latency_hist"), bytes):  # TODO(lead): until bench.latency returns str
-        record["latency_hist"] = record["latency_hist"].decode("ascii")
     return record

@@ -2,8 +2,9 @@
 
 The standard library's answer: a deque guarded by one mutex and two conditions. Seed 004's topologies
 (1P1C, maxsize, N producers, N consumers) are this module with different scenarios; its shutdowns (a
-Barrier and one sentinel that consumers put back; an Event with get(timeout)) are not: every design here
-stops with the suite's common protocol (one sentinel per consumer, see variants/threads.py).
+Barrier and one sentinel that consumers put back; an Event with get(timeout)) are the `barrier` and
+`event` stop protocols of variants/threads.py, which every thread design shares; the default is the suite's
+common one, a sentinel per consumer.
 """
 
 from __future__ import annotations
