@@ -92,7 +92,7 @@ PROFILES = {
         # 4 processes x 1 value: a whole process can run 1.2-1.5x slower than its neighbour, so processes,
         # not values, are what make a median (and its interval, which needs 3) settle; 4 more processes for
         # a closed-loop cell whose first 4 disagree by more than 15% (about 4 in 10 in a full run here)
-        processes=4, values=1, warmups=1, loops=1, seconds_per_cell=1.77,  # 467 s / 264, measured
+        processes=4, values=1, warmups=1, loops=1, seconds_per_cell=2.17,  # 573 s / 264, measured
         more_processes=4, spread_limit=1.15,
         load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(16,), seed002_items=400,
@@ -104,7 +104,7 @@ PROFILES = {
         work_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
         works=("cpu:20us", "cpu:200us", "io:200us", "io:1ms"),
         arrivals=("burst:100:5000", "burst:1000:10000", "poisson:5000", "poisson:15000"),
-        processes=4, values=2, warmups=1, loops=1, seconds_per_cell=4.0,  # estimated, see README
+        processes=4, values=2, warmups=1, loops=1, seconds_per_cell=3.69,  # 2847 s / 771, measured
         load_sweep=(((1, 1), (2000, 5000, 8000, 10000, 12000, 15000, 20000, 30000)),
                     ((4, 4), (5000, 10000, 15000, 20000, 30000, 40000, 60000, 80000, 120000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=1000,
