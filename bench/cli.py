@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--threshold", default="0.05", metavar="FRACTION",
                        help="smallest slowdown that counts (default 0.05)")
     check.add_argument("--rounds", metavar="N", help="rounds per benchmark, one worker per side each "
-                       "(default 20)")
+                       "(default 30)")
     check.add_argument("--seed", metavar="N", help="seed of the side order in each round (default: random, "
                        "printed)")
     check.add_argument("--format", default="text", metavar="FORMAT", help="text (default), markdown or json")
