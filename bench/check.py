@@ -11,7 +11,7 @@ runs each side as a whole `bench run --processes=1`, whose pyperf parent makes t
 design that overfills its buffer fails there) and spawns the worker; later rounds start the worker alone
 (`--worker`, in the environment the parent would give it): the parent measures nothing the gate uses and
 would double a round's cost. A worker gives the median of its few values; a round gives head / base. The
-verdict is gate_stats.decide on the median of the rounds' ratios and their signed-rank interval
+verdict is gate_stats.decide on the median of the rounds' ratios and their sign-test interval
 (bench/gate_stats.py), at a level corrected for the number of benchmarks. A benchmark flagged as a
 regression is re-measured once in N fresh rounds and stays flagged only if it is flagged again.
 
@@ -305,7 +305,7 @@ def _row(measure: Measure, level: float, threshold: float) -> dict:
         row.update(ratio=None, low=None, high=None, verdict="failed")
         return row
     ratio = statistics.median(ratios)
-    verdict = gate_stats.decide(ratio, gate_stats.signed_rank_interval(ratios, level), threshold)
+    verdict = gate_stats.decide(ratio, gate_stats.sign_interval(ratios, level), threshold)
     row.update(ratio=verdict.ratio, low=verdict.low, high=verdict.high, verdict=verdict.status)
     return row
 
@@ -330,7 +330,7 @@ def run_check(options: CheckOptions) -> dict:
     need = gate_stats.min_rounds(level)
     if options.rounds < need:
         raise UsageError(f"--rounds {options.rounds} cannot decide {len(chosen)} benchmarks at level "
-                         f"{level:.4f}: the signed-rank test needs at least {need} rounds")
+                         f"{level:.4f}: the sign test needs at least {need} rounds")
     repo = repository(options.repo)
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     started, load_start = time.monotonic(), load_average()
@@ -382,7 +382,7 @@ def run_check(options: CheckOptions) -> dict:
         "format": 1, "mode": "rounds", "profile": options.profile.name, "only": options.only,
         "base": _describe(sides["base"]), "head": _describe(sides["head"]),
         "rounds": options.rounds, "seed": options.seed, "threshold": options.threshold,
-        "alpha": gate_stats.ALPHA, "level": level, "interval": "Wilcoxon signed-rank over rounds",
+        "alpha": gate_stats.ALPHA, "level": level, "interval": "sign test over rounds",
         "injected": None if options.inject is None else
         {"variant": options.inject[0], "factor": options.inject[1]},
         "spin_rate": spin_rate, "values_per_worker": options.profile.values,

@@ -4,9 +4,11 @@ Two kinds of evidence feed the same verdict rule:
   rounds     `bench check --base`: each round ran one fresh worker process of each side, back to back in
              random order; a round gives one ratio, head median / base median. The ratios are paired by
              round (both saw the same moment of the machine). Under same code the two sides are exchangeable,
-             so each log ratio is symmetric about 0 and the Wilcoxon signed-rank test is exact: its inverted
-             form (the Hodges-Lehmann interval over Walsh averages) bounds the ratio. It is rank-based, so one
-             wild round moves it little, and it needs about 2/3 of the rounds the sign test would.
+             so a round's ratio is as likely above 1 as below and the sign test is exact: its inverted form
+             (two order statistics of the ratios) bounds their median. It uses only which side of a value
+             each round fell on, so designs with regimes (a worker landing 2-3x off, either side) widen it
+             by a round or two; the Wilcoxon signed-rank interval, tried first, weighs how far such rounds
+             fall and widened 2-4x on them (README, "Regression check").
   processes  `bench check --baseline`: two stored runs, one median per worker process on each side, not
              paired; the interval is the inverted Mann-Whitney test over processes, never pooled values.
 
@@ -21,7 +23,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-__all__ = ["ALPHA", "Verdict", "family_level", "min_rounds", "signed_rank_interval",
+__all__ = ["ALPHA", "Verdict", "family_level", "min_rounds", "sign_interval",
            "process_interval", "decide", "round_ratio"]
 
 ALPHA = 0.05  # family-wise error over all benchmarks of one check
@@ -48,54 +50,35 @@ def family_level(benchmarks: int, alpha: float = ALPHA) -> float:
 
 
 def min_rounds(level: float) -> int:
-    """Fewest rounds for which signed_rank_interval exists at `level`.
+    """Fewest rounds for which sign_interval exists at `level`.
 
-    With n rounds the widest interval (smallest to largest Walsh average) misses the centre with chance
+    With n rounds the widest interval (smallest to largest ratio) misses the median with chance
     2 * 0.5**n; returns the smallest n for which 1 - 2 * 0.5**n >= level.
     """
     return max(1, math.ceil(1 + math.log2(1 / (1 - level)) - 1e-9))
 
 
-@functools.lru_cache(maxsize=64)
-def _signed_rank_cdf(n: int) -> tuple[float, ...]:
-    """P(T+ <= t) for t = 0 .. n(n+1)/4 under the null, T+ the signed-rank statistic of n rounds.
+def sign_interval(ratios: list[float], level: float) -> tuple[float, float] | None:
+    """Confidence interval for the median of the per-round ratios (the inverted sign test).
 
-    Read from scipy's exact distribution: for each t, scipy.stats.wilcoxon (exact, alternative "less") of
-    the ranks 1..n signed so that the positive ones sum to t.
-    """
-    from scipy.stats import wilcoxon  # the check's process only, never a worker
-
-    found = []
-    for t in range(n * (n + 1) // 4 + 1):
-        left, signed = t, []
-        for rank in range(n, 0, -1):  # any t up to n(n+1)/2 is a sum of distinct ranks, largest first
-            positive = rank <= left
-            left -= rank if positive else 0
-            signed.append(rank if positive else -rank)
-        found.append(float(wilcoxon(signed, alternative="less", method="exact").pvalue))
-    return tuple(found)
-
-
-def signed_rank_interval(ratios: list[float], level: float) -> tuple[float, float] | None:
-    """Confidence interval for the centre of the per-round ratios (the inverted Wilcoxon signed-rank test).
-
-    Test: the exact Wilcoxon signed-rank test on the log ratios (null distribution from scipy). With the
-    N = n(n+1)/2 Walsh averages (pairwise means of log ratios, each with itself included) sorted, the
-    interval runs from the k-th smallest to the k-th largest, k the largest order for which
-    2 * P(T+ <= k - 1) <= 1 - level (Hodges-Lehmann); it covers the centre with chance >= level when the
-    log ratios are symmetric about it, as they are under same code. Returns (low, high) as ratios, or None
-    when n is too small for any interval at `level`.
+    With the n ratios sorted, the interval runs from the k-th smallest to the k-th largest, k the largest
+    order for which 2 * P(X <= k - 1) <= 1 - level, X ~ Binomial(n, 1/2); it covers the median with chance
+    >= level whatever the ratios' distribution. Returns (low, high), or None when n is too small for any
+    interval at `level`.
     """
     n = len(ratios)
-    if n == 0 or min(ratios) <= 0:
+    if n == 0:
         return None
-    cdf = _signed_rank_cdf(n)
-    k = sum(1 for p in cdf if 2 * p <= (1 - level) * (1 + 1e-12))
+    k, below = 0, 0
+    for j in range(1, n // 2 + 1):
+        below += math.comb(n, j - 1)  # outcomes with exactly j - 1 of n ratios below the median
+        if 2 * below / 2 ** n > (1 - level) * (1 + 1e-12):
+            break
+        k = j
     if k == 0:
         return None
-    logs = [math.log(ratio) for ratio in ratios]
-    walsh = sorted((logs[i] + logs[j]) / 2 for i in range(n) for j in range(i, n))
-    return math.exp(walsh[k - 1]), math.exp(walsh[len(walsh) - k])
+    ordered = sorted(ratios)
+    return ordered[k - 1], ordered[n - k]
 
 
 @functools.lru_cache(maxsize=64)
