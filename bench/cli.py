@@ -26,6 +26,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bench.check import DEFAULT_ROUNDS, DEFAULT_THRESHOLD  # the check's defaults, said once
+
     """The parser for `python -m bench`."""
     parser = _Parser(prog="python -m bench", description="Producer/consumer designs, measured.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -65,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--current", metavar="RUN_OR_SUITE", help="... compared with this stored run")
     check.add_argument("--profile", metavar="NAME", help="benchmarks to check (default ci)")
     check.add_argument("--only", metavar="REGEX", help="check only the benchmarks whose name matches")
-    check.add_argument("--threshold", default="0.05", metavar="FRACTION",
-                       help="smallest slowdown that counts (default 0.05)")
+    check.add_argument("--threshold", default=str(DEFAULT_THRESHOLD), metavar="FRACTION",
+                       help=f"smallest slowdown that counts (default {DEFAULT_THRESHOLD})")
     check.add_argument("--rounds", metavar="N", help="rounds per benchmark, one worker per side each "
-                       "(default 30)")
+                       f"(default {DEFAULT_ROUNDS})")
     check.add_argument("--seed", metavar="N", help="seed of the side order in each round (default: random, "
                        "printed)")
     check.add_argument("--format", default="text", metavar="FORMAT", help="text (default), markdown or json")

@@ -45,9 +45,11 @@ for path in sc:
             if v2 is not None and (v2 == "no re-measure" or v2.status == "regression"):
                 flagged.append(r["benchmark"])
     rule = rep.get("interval")
-    firsts = [r["benchmark"].split("/")[0] + f" {r['first']['ratio']:.3f}" for r in rep["benchmarks"] if r.get("first")]
+    firsts = [r["benchmark"].split("/")[0] + f" {r['first']['ratio']:.3f}"
+              for r in rep["benchmarks"] if r.get("first")]
     widths = [r["high"] / r["low"] for r in rep["benchmarks"] if r["low"]]
-    print(f"{path.split('/')[-1]} ({rule}): exit {rep['exit_status']} flagged (sign test) {flagged} first-pass {firsts} "
+    print(f"{path.split('/')[-1]} ({rule}): exit {rep['exit_status']} flagged (sign test) {flagged} "
+          f"first-pass {firsts} "
           f"wall {rep['wall_s']} s load {rep['load_start'][0]:.1f}->{rep['load_end'][0]:.1f} "
           f"width median {statistics.median(widths):.3f} max {max(widths):.3f}")
     for r in rep["benchmarks"]:
@@ -55,7 +57,7 @@ for path in sc:
         logs = sorted(math.log(x) for x in rr)
         q = statistics.quantiles(logs, n=4)
         spreads[r["benchmark"]].append(((q[2] - q[0]) / 1.349, r["high"] / r["low"] if r["low"] else None))
-print("\n| benchmark | robust spread of log ratio (median over runs) | interval width high/low (median, max) |")
+print("\n| benchmark | robust spread of log ratio (median of runs) | interval width (median, max) |")
 for name, vals in spreads.items():
     s = statistics.median(v[0] for v in vals)
     w = [v[1] for v in vals if v[1]]
