@@ -18,6 +18,7 @@ from pathlib import Path
 
 from analysis import fmt
 from analysis.names import KINDS
+from analysis.report import NOISY, machine_noise, machine_noise_text
 from analysis.stats import MIN_PROCESSES, ratio_interval
 from bench.errors import UsageError
 
@@ -173,7 +174,7 @@ def _run_line(label: str, run) -> str:
 
 
 def format_compare(run_a, run_b, ratios, only_a, only_b, changed, stability: dict,
-                   forest: str | None) -> str:
+                   forest: str | None, noise_a: float = math.nan, noise_b: float = math.nan) -> str:
     """COMPARE.md as text."""
     with_interval = ratios[ratios["low"].notna()]
     above = int((with_interval["low"] > 1).sum())
@@ -191,6 +192,9 @@ def format_compare(run_a, run_b, ratios, only_a, only_b, changed, stability: dic
         "", "## Precision: how stable the ranking is", "",
         "Each design's figure relative to its scenario's fastest design, in A and in B; the change is "
         "max(B/A, A/B) - 1 of that relative figure (designs fastest in both runs left out).", "",
+        f"- The machine's own noise (median slowest / fastest process of one-thread designs' closed-loop "
+        f"benchmarks): A {machine_noise_text(noise_a)}, B {machine_noise_text(noise_b)}; above {NOISY}x a "
+        f"run is noisy, and standings move with the machine, not the designs.",
     ]
     if stability["pairs"]:
         scenario, design = stability["worst"]
@@ -266,6 +270,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, out: str | None = None) -
             (folder / "forest.png").unlink(missing_ok=True)
         step("writing")
         write_atomic(folder / "compare.csv", ratios.to_csv(index=False))
-        text = format_compare(first, second, ratios, only_a, only_b, changed, stability, forest)
+        text = format_compare(first, second, ratios, only_a, only_b, changed, stability, forest,
+                              machine_noise(table_a), machine_noise(table_b))
         write_atomic(folder / COMPARE, text)
     return folder / COMPARE

@@ -6,6 +6,7 @@ charts/*.png and REPORT.md, each atomically. Everything is read and checked firs
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from analysis import fmt
@@ -14,7 +15,7 @@ from analysis.names import KINDS
 from analysis.stats import MIN_PROCESSES
 from analysis.style import scenario_label
 
-__all__ = ["build_report", "format_report", "noise", "REPORT"]
+__all__ = ["build_report", "format_report", "noise", "machine_noise", "machine_noise_text", "NOISY", "REPORT"]
 
 REPORT = "REPORT.md"
 _CHARTS = ("throughput_heatmap", "throughput_vs_capacity", "consumer_work", "cpu_per_item", "latency_vs_load",
@@ -31,6 +32,48 @@ def _quantiles(values) -> dict | None:
             "count": len(data)}
 
 
+# Models whose design schedules no threads or processes of its own: their worker processes of one benchmark
+# should agree, so when they do not, the machine (not a design's regimes) is what moved. In an earlier quiet
+# quick run generator's and coroutine's capacity-16 cells spread 1.03-1.09x; on 2026-12-04 the one-thread
+# designs' median spread was 1.7-2.2x and two quick runs' standings moved 73% at the 90th percentile
+# (README, "Reading the results").
+ONE_THREAD_MODELS = ("generator", "greenlet", "asyncio")
+NOISY = 1.25  # above this machine_noise, REPORT.md and COMPARE.md call the run noisy
+
+
+def machine_noise(table) -> float:
+    """The machine's own noise in a run: the median slowest/fastest process spread of one-thread designs.
+
+    Over closed-loop benchmarks (no paced arrivals) of ONE_THREAD_MODELS with 2+ processes; NaN if none.
+    """
+    import numpy as np
+
+    needed = {"process_spread", "model", "kind", "status"}
+    if not needed <= set(table.columns):
+        return float("nan")
+    chosen = table[(table["status"] == "ok") & (table["kind"] != "paced")
+                   & table["model"].isin(ONE_THREAD_MODELS)]["process_spread"].dropna()
+    return float(np.median(chosen)) if len(chosen) else float("nan")
+
+
+def noisy_warning(spread: float, designs: list[str]) -> list[str]:
+    """The lines that call a run noisy (none when machine_noise is within NOISY or unknown)."""
+    if not spread > NOISY:
+        return []
+    return [f"**This run was noisy.** The designs that schedule no threads or processes of their own "
+            f"({', '.join(designs)}) saw the worker processes of one benchmark "
+            f"disagree by {spread:.2f}x at the median (above {NOISY}x, this report calls a run noisy). The "
+            f"machine moved under every design: take no standing closer than that as settled, and rerun "
+            f"on a quieter machine.", ""]
+
+
+def machine_noise_text(spread: float) -> str:
+    """machine_noise as REPORT.md and COMPARE.md print it."""
+    if fmt.missing(spread):
+        return "not measurable (no one-thread design with 2+ processes)"
+    return f"{spread:.2f}x"
+
+
 def noise(frame, table) -> dict:
     """How noisy the run was: spread between processes and within them (time per item), load, wall time.
 
@@ -43,7 +86,7 @@ def noise(frame, table) -> dict:
         worst = table.loc[table["process_spread"].idxmax(), "benchmark"]
     groups = frame[frame["s_per_item"] > 0].groupby(["benchmark", "process"])["s_per_item"]
     within = _quantiles((groups.max() / groups.min())[groups.count() > 1])
-    return {"between": between, "worst": worst, "within": within}
+    return {"between": between, "worst": worst, "within": within, "machine": machine_noise(table)}
 
 
 def _margin(entry: dict) -> str:
@@ -164,7 +207,9 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
         f"interval over processes, shown `-` where a side has fewer than {MIN_PROCESSES} processes (no "
         f"honest interval exists then); with 3 to 5 processes an interval is no wider than the spread seen, "
         f"so read it as that.",
-        "", "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table), "",
+        "", *noisy_warning(quiet.get("machine", math.nan),
+                           sorted(set(table.loc[table["model"].isin(ONE_THREAD_MODELS), "variant"]))),
+        "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table), "",
         "## Charts",
     ]
     for chart in charts:
@@ -190,6 +235,9 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
         _spread_line("Slowest / fastest worker process of one benchmark (time per item)", quiet["between"],
                      quiet["worst"]),
         _spread_line("Largest / smallest value within one worker process", quiet["within"]),
+        f"- The machine's own noise (slowest / fastest process of one-thread designs' closed-loop "
+        f"benchmarks, median): {machine_noise_text(quiet.get('machine', math.nan))}; above {NOISY}x a "
+        f"run is noisy.",
         "", "## Files", "",
         "- `frame.csv`: one row per measured value (scenario, process, pid, seconds per item, items/s, CPU, "
         "verification, and the sidecar's other figures).",

@@ -520,3 +520,35 @@ def test_the_worker_path_never_imports_pandas_or_matplotlib():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_machine_noise_is_the_spread_of_one_thread_designs_in_closed_loop_cells_only():
+    from analysis.report import machine_noise
+
+    table = pd.DataFrame([
+        {"model": "generator", "kind": "throughput", "status": "ok", "process_spread": 1.10},
+        {"model": "asyncio", "kind": "work", "status": "ok", "process_spread": 1.20},
+        {"model": "greenlet", "kind": "throughput", "status": "ok", "process_spread": 1.30},
+        {"model": "thread", "kind": "throughput", "status": "ok", "process_spread": 5.0},  # regimes
+        {"model": "process", "kind": "throughput", "status": "ok", "process_spread": 5.0},
+        {"model": "generator", "kind": "paced", "status": "ok", "process_spread": 9.0},  # its schedule
+        {"model": "generator", "kind": "throughput", "status": "n/a", "process_spread": math.nan},
+    ])
+    assert machine_noise(table) == pytest.approx(1.20)
+    assert math.isnan(machine_noise(table[table["model"] == "thread"]))
+
+
+@pytest.mark.parametrize("factor, noisy", [(1.0, False), (3.0, True)])
+def test_the_report_and_compare_call_a_run_noisy_when_one_thread_designs_processes_disagree(
+        tmp_path, factor, noisy):
+    folder = _copy(tmp_path)
+    _keep_one_value(folder)
+    _add_a_process(folder, factor)  # two processes a benchmark: alike, or one 3x slower everywhere
+    assert bench("report", str(folder)).returncode == 0
+    report = (folder / "REPORT.md").read_text()
+    assert ("This run was noisy" in report) == noisy
+    assert f"closed-loop benchmarks, median): {factor:.2f}x" in report
+    if noisy:
+        assert report.index("This run was noisy") < report.index("## Decision table")
+    assert bench("compare", str(folder), str(folder), "--out", str(tmp_path / "cmp")).returncode == 0
+    assert f"A {factor:.2f}x, B {factor:.2f}x" in (tmp_path / "cmp" / "COMPARE.md").read_text()
