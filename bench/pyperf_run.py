@@ -13,8 +13,9 @@ benchmark, pid, phase (calibration, warmup or value), elapsed, CPU and start-up 
 measured waits, status and reason, and in paced cells the latency figures (bench.latency). Once per
 benchmark, in pyperf's parent process before any worker starts, one instrumented run (bench.depth)
 fails the benchmark if the buffer ever held more than its capacity; its line has phase `depth` and the
-maximum depth. Every worker sets
-its timer slack to 1 ns first (DESIGN.md, "Equal waits"); metadata records it and the measured waits.
+maximum depth (a pass that only --appends processes to a benchmark skips it: its first pass ran it).
+Every worker sets its timer slack to 1 ns first (DESIGN.md, "Equal waits"); metadata records it and the
+measured waits.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def run_pyperf(argv: list[str]) -> int:
         metadata["prodcon_cpu_affinity"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
     sidecar = _Sidecar(args.metrics, name, args)
     sidecar.waits = waits
-    if not args.worker:  # once per benchmark, in pyperf's parent process before any worker starts
+    if not args.worker and not args.append:  # once per benchmark, in its first pyperf parent process
         max_depth, reason = depth_run(design, scenario, deadline)
         if reason:
             _fail(sidecar, "failed", f"instrumented run: {reason}")

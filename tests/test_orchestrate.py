@@ -528,6 +528,7 @@ def test_processes_that_disagree_get_more(tmp_path, limit, expected):
     assert len(pyperf.Benchmark.load(str(part)).get_runs()) == expected
     metrics = (tmp_path / "parts" / f"{part_stem(cell.name)}.metrics.jsonl").read_text().splitlines()
     assert len({json.loads(line)["pid"] for line in metrics if '"value"' in line}) == expected
+    assert [json.loads(line)["phase"] for line in metrics].count("depth") == 1  # the --append pass skips it
     assert hidden_files(tmp_path) == []
 
 
