@@ -15,7 +15,8 @@ from analysis.names import KINDS
 from analysis.stats import MIN_PROCESSES
 from analysis.style import scenario_label
 
-__all__ = ["build_report", "format_report", "noise", "machine_noise", "machine_noise_text", "NOISY", "REPORT"]
+__all__ = ["build_report", "chart_caption", "format_report", "noise", "machine_noise", "machine_noise_text",
+           "NOISY", "REPORT"]
 
 REPORT = "REPORT.md"
 _CHARTS = ("throughput_heatmap", "throughput_vs_capacity", "consumer_work", "cpu_per_item", "latency_vs_load",
@@ -65,6 +66,19 @@ def noisy_warning(spread: float, designs: list[str]) -> list[str]:
             f"disagree by {spread:.2f}x at the median (above {NOISY}x, this report calls a run noisy). The "
             f"machine moved under every design: take no standing closer than that as settled, and rerun "
             f"on a quieter machine.", ""]
+
+
+def chart_caption(info: dict, table) -> str:
+    """The caption under every chart: the machine line, and on a noisy run a second line that says so.
+
+    A chart travels without its report (a README, a slide), so it carries the warning itself.
+    """
+    caption = fmt.machine_line(info)
+    spread = machine_noise(table)
+    if spread > NOISY:
+        caption += (f"\nnoisy run: worker processes of the one-thread designs disagreed by {spread:.2f}x at "
+                    f"the median (above {NOISY}x); standings closer than that are not settled")
+    return caption
 
 
 def machine_noise_text(spread: float) -> str:
@@ -256,7 +270,7 @@ def _charts(table, info: dict, folder: Path, step) -> list:
     from analysis.style import DesignStyle
 
     style = DesignStyle(list(dict.fromkeys(table["variant"])))
-    caption = fmt.machine_line(info)
+    caption = chart_caption(info, table)
     made = []
     for function in (heatmap, capacity_chart, work_chart, cpu_chart, load_chart):
         step(f"chart {function.__name__}")

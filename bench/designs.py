@@ -10,8 +10,8 @@ import importlib
 import os
 from types import ModuleType
 
+import variants
 from bench.errors import UsageError
-from variants import REGISTRY
 
 __all__ = ["EXTRA_DESIGNS_ENV", "all_designs", "get_design"]
 
@@ -20,7 +20,22 @@ EXTRA_DESIGNS_ENV = "PRODCON_EXTRA_DESIGNS"
 
 def all_designs() -> dict[str, ModuleType]:
     """Every known design by NAME: the registry's, then the extra modules'."""
-    designs = dict(REGISTRY)
+    return {**variants.REGISTRY, **_extra_designs()}
+
+
+def get_design(name: str) -> ModuleType:
+    """The design called `name`, importing no other registered design; UsageError listing the known names."""
+    extras = _extra_designs()
+    if name in extras:
+        return extras[name]
+    if name in variants.MODULES:
+        return variants.load(name)
+    raise UsageError(f"unknown variant {name!r}; known: {', '.join({**variants.MODULES, **extras})}")
+
+
+def _extra_designs() -> dict[str, ModuleType]:
+    """The design modules named in PRODCON_EXTRA_DESIGNS, by NAME."""
+    designs = {}
     names = [name.strip() for name in os.environ.get(EXTRA_DESIGNS_ENV, "").split(",")]
     for module_name in filter(None, names):
         try:
@@ -31,11 +46,3 @@ def all_designs() -> dict[str, ModuleType]:
             raise UsageError(f"{EXTRA_DESIGNS_ENV}: {module_name!r} is not a design module (no NAME)")
         designs[module.NAME] = module
     return designs
-
-
-def get_design(name: str) -> ModuleType:
-    """The design called `name`; UsageError listing the known names otherwise."""
-    designs = all_designs()
-    if name not in designs:
-        raise UsageError(f"unknown variant {name!r}; known: {', '.join(designs)}")
-    return designs[name]

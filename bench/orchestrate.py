@@ -3,8 +3,9 @@
 Each benchmark runs as `python -m bench run VARIANT <scenario flags> <profile's pyperf flags> -o TMP`
 in its own session (so Ctrl-C and timeouts can stop its whole process tree). pyperf's output goes to
 pyperf.log in the run folder; the terminal gets one progress bar. A finished benchmark's files are renamed
-into parts/ (atomic), run.json is rewritten after every benchmark, and suite.json is merged from the parts
-at the end, or when the run is interrupted. `--resume DIR` skips the benchmarks already in parts/.
+into parts/ (atomic), run.json is rewritten after every benchmark (with its status, processes and wall
+seconds), and suite.json is merged from the parts at the end, or when the run is interrupted.
+`--resume DIR` skips the benchmarks already in parts/.
 """
 
 from __future__ import annotations
@@ -198,7 +199,9 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
                     total=len(todo), unit="bench", file=sys.stderr, mininterval=0.5, bar_format=BAR) as bar:
                 for cell in todo:
                     bar.set_postfix_str(cell.name)
+                    began = time.monotonic()
                     entry = run_cell(cell, profile, folder, log, state["spin_rate"], deadline)
+                    entry["seconds"] = round(time.monotonic() - began, 2)  # wall time, set-up included
                     state["cells"][cell.name] = entry
                     write_json(folder / "run.json", state)
                     if entry["status"] != "ok":

@@ -25,7 +25,6 @@ import multiprocessing
 import os
 import sys
 
-from bench.depth import depth_run
 from bench.designs import EXTRA_DESIGNS_ENV, get_design
 from bench.errors import UsageError
 from bench.flags import (
@@ -157,6 +156,8 @@ def run_pyperf(argv: list[str]) -> int:
     sidecar = _Sidecar(args.metrics, name, args)
     sidecar.waits = waits
     if not args.worker and not args.append:  # once per benchmark, in its first pyperf parent process
+        from bench.depth import depth_run  # imports asyncio (30 ms), which a worker need not pay for
+
         max_depth, reason = depth_run(design, scenario, deadline)
         if reason:
             _fail(sidecar, "failed", f"instrumented run: {reason}")

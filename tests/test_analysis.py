@@ -24,6 +24,7 @@ from analysis.aggregate import aggregate, analyse, process_frame
 from analysis.compare import rank_stability
 from analysis.load import load_run
 from analysis.names import parse_name
+from analysis.report import chart_caption
 from analysis.stats import MIN_PROCESSES, median_interval, ratio_interval
 from bench.errors import UsageError
 from tests.cli_helpers import ROOT, bench
@@ -550,5 +551,7 @@ def test_the_report_and_compare_call_a_run_noisy_when_one_thread_designs_process
     assert f"closed-loop benchmarks, median): {factor:.2f}x" in report
     if noisy:
         assert report.index("This run was noisy") < report.index("## Decision table")
+    info, table = json.loads((folder / "run.json").read_text()), pd.read_csv(folder / "benchmarks.csv")
+    assert ("\nnoisy run:" in chart_caption(info, table)) == noisy  # a chart travels without its report
     assert bench("compare", str(folder), str(folder), "--out", str(tmp_path / "cmp")).returncode == 0
     assert f"A {factor:.2f}x, B {factor:.2f}x" in (tmp_path / "cmp" / "COMPARE.md").read_text()

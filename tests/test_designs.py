@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import subprocess
+import sys
 import threading
 import zlib
 from dataclasses import replace
@@ -229,6 +231,20 @@ def test_design_seeds_exist(name):
         pytest.skip(f"no seed folder at {SEEDS_DIR}")
     for number in REGISTRY[name].SEED.split(", "):
         assert list(SEEDS_DIR.glob(f"{number}_*.txt")), f"{name}: seed {number} not in {SEEDS_DIR}"
+
+
+def test_a_worker_imports_its_own_design_only():
+    """A pyperf worker runs one design: finding it imports no other (asyncio's import alone cost each worker
+    30 ms here), and REGISTRY, built on first use, still lists them all in MODULES' order."""
+    code = ("import sys, bench.pyperf_run, variants; from bench.designs import get_design; "
+            "get_design('generator'); "
+            "print(' '.join(n for n, m in variants.MODULES.items() if f'variants.{m}' in sys.modules)); "
+            "print('asyncio' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["generator", "False"]
+    assert list(REGISTRY) == list(variants.MODULES)
 
 
 def test_every_model_has_a_design():
