@@ -47,14 +47,11 @@ def machine_noise(table) -> float:
 
     Over closed-loop benchmarks (no paced arrivals) of ONE_THREAD_MODELS with 2+ processes; NaN if none.
     """
-    import numpy as np
-
-    needed = {"process_spread", "model", "kind", "status"}
-    if not needed <= set(table.columns):
-        return float("nan")
+    if not {"process_spread", "model", "kind", "status"} <= set(table.columns):
+        return math.nan
     chosen = table[(table["status"] == "ok") & (table["kind"] != "paced")
-                   & table["model"].isin(ONE_THREAD_MODELS)]["process_spread"].dropna()
-    return float(np.median(chosen)) if len(chosen) else float("nan")
+                   & table["model"].isin(ONE_THREAD_MODELS)]
+    return float(chosen["process_spread"].median())  # NaN when there is none
 
 
 def noisy_warning(spread: float, designs: list[str]) -> list[str]:
