@@ -216,13 +216,22 @@ def test_once_sets_the_timer_slack_and_reports_the_real_wait():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timer slack is Linux's")
-def test_with_the_slack_set_a_50us_sleep_takes_under_85us():
-    """About 105 us with Linux's default 50 us slack; about 55-70 us with 1 ns (median of 201)."""
-    code = ("from variants import workload; assert workload.set_timer_slack(); "
-            "print(workload.measure_wait(50e-6, 201))")
-    median = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                  timeout=60).stdout)
-    assert median < 85e-6
+def test_setting_the_slack_takes_linux_s_50us_overrun_off_a_50us_sleep():
+    """Slack 50 us (Linux's default) against 1 ns, alternated in one process: the 1 ns sleeps are shorter.
+
+    A paired comparison, not a time limit: on a noisy machine a 50 us sleep took 88 us with the slack set
+    (over the 85 us limit this test once had) while the default's took about 120 us; the gap stays near 50 us.
+    """
+    code = ("import statistics; from variants import workload; slow, fast = [], []\n"
+            "for _ in range(7):\n"
+            "    assert workload.set_timer_slack(50_000); slow.append(workload.measure_wait(50e-6, 21))\n"
+            "    assert workload.set_timer_slack(1); fast.append(workload.measure_wait(50e-6, 21))\n"
+            "print(workload.timer_slack_ns(), statistics.median(slow), statistics.median(fast))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          timeout=60)
+    slack, slow, fast = proc.stdout.split()
+    assert int(slack) == 1
+    assert float(slow) - float(fast) > 20e-6, (slow, fast)
 
 
 @pytest.mark.timeout(60)
