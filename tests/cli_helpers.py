@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,15 @@ def bench_env(extra: str | None = None) -> dict[str, str]:
     if extra:
         env[EXTRA_DESIGNS_ENV] = extra
     return env
+
+
+def default_sigint() -> None:
+    """A Popen preexec_fn: Ctrl-C's default in the child, which a shell's background job would ignore.
+
+    Started with SIGINT ignored, Python keeps ignoring it, and `bench` rightly honours that (as under
+    nohup); a test that sends SIGINT must not depend on how the suite itself was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def bench(*args: str, extra: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

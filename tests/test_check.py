@@ -32,7 +32,7 @@ from bench.designs import EXTRA_DESIGNS_ENV
 from bench.errors import UsageError
 from bench.inject import parse_slowdown
 from bench.profiles import Cell, get_profile
-from tests.cli_helpers import ROOT, assert_no_stray_process, bench, bench_env
+from tests.cli_helpers import ROOT, assert_no_stray_process, bench, bench_env, default_sigint
 from variants.contract import Scenario
 
 pytestmark = pytest.mark.timeout(120)
@@ -589,7 +589,7 @@ def test_ctrl_c_removes_worktrees_and_workers(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "bench", "check", "--repo", str(repo), "--base", "HEAD",
                                 "--head", "HEAD", "--only", f"^{GEN}$", "--rounds", "500"],
                                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:
         limit = time.monotonic() + 60
         while len(_worktrees(repo)) < 3 and time.monotonic() < limit:

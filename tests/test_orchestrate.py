@@ -25,7 +25,7 @@ import pytest
 from bench.orchestrate import in_run_order, process_spread, run_cell
 from bench.profiles import Cell, cells, get_profile
 from bench.store import part_stem
-from tests.cli_helpers import ROOT, alive_with, assert_no_stray_process, bench, bench_env
+from tests.cli_helpers import ROOT, alive_with, assert_no_stray_process, bench, bench_env, default_sigint
 from variants import two_lock
 from variants.contract import Scenario
 
@@ -273,10 +273,6 @@ def test_a_killed_worker_fails_its_benchmark_only(tmp_path):
 # --- interrupted runs ------------------------------------------------------------------------------------
 
 
-def _default_sigint() -> None:  # a shell may have started us with SIGINT ignored; the child must not be
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
@@ -287,7 +283,7 @@ def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
         orchestrator = subprocess.Popen(
             [sys.executable, "-m", "bench", "all", "--profile", "smoke", "--only", INTERRUPT_ONLY,
              "--out", str(folder)], cwd=ROOT, env=bench_env(), stdin=subprocess.DEVNULL, stdout=stdout,
-            stderr=stderr, preexec_fn=_default_sigint)
+            stderr=stderr, preexec_fn=default_sigint)
     try:
         limit = time.monotonic() + 60
         while not list((folder / "parts").glob("*.json")) and orchestrator.poll() is None:
@@ -349,7 +345,7 @@ def test_an_interrupt_kills_a_hung_benchmark_and_its_workers(tmp_path):
         [sys.executable, "-m", "bench", "all", "--profile", "smoke", "--only", "^(stuck|queue)/p1c1/capinf/",
          "--deadline", "60", "--out", str(folder)], cwd=ROOT, env=bench_env("tests.fixtures.stuck"),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        preexec_fn=_default_sigint)
+        preexec_fn=default_sigint)
     try:
         limit = time.monotonic() + 60
         while not _pyperf_workers("stuck", str(tmp_path)):
