@@ -38,7 +38,8 @@ def load(name: str) -> ModuleType:
 
 
 def __getattr__(attribute: str) -> dict[str, ModuleType]:
-    """`REGISTRY`, every design by NAME in MODULES' order, imported on first use (PEP 562)."""
+    """`REGISTRY`, every design by NAME in MODULES' order, built on first use and kept (PEP 562)."""
     if attribute == "REGISTRY":
-        return {name: load(name) for name in MODULES}
+        registry = globals()["REGISTRY"] = {name: load(name) for name in MODULES}
+        return registry
     raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
