@@ -453,9 +453,9 @@ import dataclasses as _dataclasses
 _run_at_full_speed = run
 
 
-def run(scenario):  # a test's change: this design's timed region reads three times longer
+def run(scenario):  # a test's change: this design's timed region reads ten times longer
     outcome = _run_at_full_speed(scenario)
-    return _dataclasses.replace(outcome, elapsed=outcome.elapsed * 3)
+    return _dataclasses.replace(outcome, elapsed=outcome.elapsed * 10)
 '''
 
 
@@ -537,11 +537,13 @@ def test_each_side_runs_its_own_code(tmp_path):
     report = json.loads(dirty.stdout)
     assert report["head"]["commit"] == _git(repo, "rev-parse", "HEAD") + "+dirty"
     assert report["head"]["text"].startswith("head: working tree (")
-    assert report["benchmarks"][0]["ratio"] > 2 and report["benchmarks"][0]["verdict"] == "regression"
+    # 3.16 lies halfway (in log) between no change and x10: 6 rounds of x3 once measured 1.96 on a 2x-noisy
+    # machine, where a worker process can run 2x slower than the next
+    assert report["benchmarks"][0]["ratio"] > 3.16 and report["benchmarks"][0]["verdict"] == "regression"
     _git(repo, "commit", "-q", "-am", "slower generator")
     refs = _check("--base", "HEAD~1", "--head", "HEAD", *common)  # two worktrees, two commits
     assert refs.returncode == 1, refs.stderr
-    assert json.loads(refs.stdout)["benchmarks"][0]["ratio"] > 2
+    assert json.loads(refs.stdout)["benchmarks"][0]["ratio"] > 3.16
     back = _check("--base", "HEAD", "--head", "HEAD~1", *common)
     assert back.returncode == 0, back.stderr
     assert json.loads(back.stdout)["benchmarks"][0]["verdict"] == "improvement"
