@@ -1,4 +1,5 @@
-"""Latency percentiles from the workers' HdrHistograms (the `hdrhistogram` package, microsecond units).
+"""Latency percentiles from the workers' HdrHistograms (the `hdrhistogram` package; bench.latency says how
+they are recorded and encoded: nanoseconds, or microseconds in runs made before nanoseconds).
 
 Each measured value's sidecar line may carry `latency_hist`, an encoded histogram. Histograms merge
 exactly, so a process's percentiles come from the merge of its values' histograms and a benchmark's from
@@ -11,7 +12,6 @@ __all__ = ["PERCENTILES", "merged_percentiles"]
 
 # (column suffix, percentile) of the figures read from a merged histogram
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p999", 99.9))
-_US = 1e-6  # the histograms count microseconds
 
 
 def merged_percentiles(encoded: list[str]) -> dict:
@@ -19,21 +19,18 @@ def merged_percentiles(encoded: list[str]) -> dict:
 
     The mean is not taken from here: the values' own mean (exact) is kept.
 
-    `encoded` holds encoded histograms (a value of several scenario runs holds several, joined by ';').
+    `encoded` holds encoded histograms (a value of several scenario runs holds several, joined by ';'),
+    in either unit (bench.latency.merge_histograms: an older run's merge as they always did).
     Empty input gives an empty dict.
     """
-    from hdrh.histogram import HdrHistogram  # analysis only
+    from bench.latency import merge_histograms  # analysis only: hdrhistogram
 
-    merged = None
-    for text in encoded:
-        for part in filter(None, text.split(";")):
-            histogram = HdrHistogram.decode(part)
-            if merged is None:
-                merged = histogram
-            else:
-                merged.add(histogram)
-    if merged is None or merged.get_total_count() == 0:
+    parts = [part for text in encoded for part in text.split(";") if part]
+    if not parts:
         return {}
-    figures = {f"latency_{name}_s": merged.get_value_at_percentile(p) * _US for name, p in PERCENTILES}
-    figures.update(latency_max_s=merged.get_max_value() * _US, latency_count=merged.get_total_count())
+    merged, unit = merge_histograms(parts)
+    if merged.get_total_count() == 0:
+        return {}
+    figures = {f"latency_{name}_s": merged.get_value_at_percentile(p) * unit for name, p in PERCENTILES}
+    figures.update(latency_max_s=merged.get_max_value() * unit, latency_count=merged.get_total_count())
     return figures

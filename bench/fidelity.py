@@ -29,7 +29,8 @@ from bench.flags import scenario_flags
 from bench.machine import ROOT
 from variants.contract import Scenario
 
-__all__ = ["measure_fidelity", "measure_stamp_cost", "format_fidelity", "format_stamp_cost", "LIMIT"]
+__all__ = ["measure_fidelity", "measure_stamp_cost", "format_fidelity", "format_stamp_cost", "paced_gaps",
+           "LIMIT"]
 
 LIMIT = 1.10  # suite / hand above this means the harness adds to the timed region
 
@@ -163,8 +164,23 @@ def measure_stamp_cost(rounds: int = 4, processes: int = 6, values: int = 3,
     return rows
 
 
+def paced_gaps(profile: str) -> tuple[float, float] | None:
+    """The smallest mean gaps of a profile's paced cells, in seconds: between one producer's items (P/RATE)
+    and between any two items (1/RATE: what designs whose workers share one GIL have per item); None if
+    the profile has no paced cell. Within a burst items are due together: its mean gap is the average."""
+    from bench.profiles import cells, get_profile
+    from variants.workload import parse_arrival
+
+    paced = {(cell.scenario.producers, parse_arrival(cell.scenario.arrival).rate)
+             for cell in cells(get_profile(profile))}
+    paced = {(producers, rate) for producers, rate in paced if rate}
+    if not paced:
+        return None
+    return min(producers / rate for producers, rate in paced), min(1 / rate for _, rate in paced)
+
+
 def format_stamp_cost(rows: list[dict]) -> list[str]:
-    """The table of measure_stamp_cost's rows, as lines."""
+    """The table of measure_stamp_cost's rows, as lines, then the gaps to read the costs against."""
     width = max(len(row["benchmark"]) for row in rows)
     lines = [f"{'benchmark':<{width}}  {'items':>6}  {'stamped':>10}  {'plain':>10}  {'ratio':>6}  "
              f"{'95% interval':<12}  {'cost/item':>9}"]
@@ -172,6 +188,10 @@ def format_stamp_cost(rows: list[dict]) -> list[str]:
         lines.append(f"{row['benchmark']:<{width}}  {row['items']:>6}  {row['stamped_s'] * 1e6:>7.3f} us  "
                      f"{row['plain_s'] * 1e6:>7.3f} us  {row['ratio']:>6.3f}  "
                      f"{row['ci_low']:.2f}-{row['ci_high']:.2f}     {row['cost_s'] * 1e6:>6.3f} us")
+    gaps = {name: paced_gaps(name) for name in ("smoke", "quick", "full")}
+    lines.append("paced cells' smallest mean gap, per producer (P/RATE) / between any two items (1/RATE):")
+    lines.append("  " + ", ".join(f"{name} {gap[0] * 1e6:.3g} / {gap[1] * 1e6:.3g} us"
+                                  for name, gap in gaps.items() if gap))
     return lines
 
 

@@ -12,9 +12,11 @@ schedule that makes, per item:
 and, from puts and takes merged in time order, the buffer's depth: its maximum and its time-weighted mean
 over the span from the first put to the last take.
 
-Latencies also go into an HdrHistogram (1 us to 1 h, 3 significant digits, in whole microseconds) whose
-encoded form travels in the metrics sidecar, so analysis can merge the histograms of several processes
-(merge_histograms) and read percentiles from the merge (percentiles).
+Latencies also go into an HdrHistogram (1 ns to 1 h, 3 significant digits, in whole nanoseconds) whose
+encoded form (encode: 'ns:' and HdrHistogram's base64 text) travels in the metrics sidecar, so analysis can
+merge the histograms of several processes (merge_histograms) and read percentiles from the merge
+(percentiles). Runs made before the nanosecond histograms carry the base64 text alone, in microseconds:
+decode and merge_histograms read both.
 
 Only the standard library and hdrhistogram here: this module runs in pyperf workers after every measured
 paced run (0.036-0.047 s for 20,000 items at 4:4 on this machine).
@@ -29,51 +31,87 @@ from hdrh.histogram import HdrHistogram
 from variants import workload
 from variants.contract import Outcome, Scenario
 
-__all__ = ["LOWEST_US", "HIGHEST_US", "DIGITS", "figures", "new_histogram", "histogram", "merge_histograms",
-           "percentiles", "format_figures"]
+__all__ = ["LOWEST_NS", "HIGHEST_NS", "DIGITS", "NS", "US", "figures", "new_histogram", "histogram", "encode",
+           "decode", "merge_histograms", "percentiles", "format_figures"]
 
-LOWEST_US = 1  # the histogram's lowest discernible value: 1 us (smaller latencies are recorded as 1 us)
-HIGHEST_US = 3_600_000_000  # its highest trackable value: 1 h (larger ones are recorded as 1 h)
-DIGITS = 3  # significant digits kept: every recorded value is within 0.1% of the true one
+LOWEST_NS = 1  # the histogram's lowest discernible value: 1 ns (smaller latencies are recorded as 1 ns)
+HIGHEST_NS = 3_600_000_000_000  # its highest trackable value: 1 h (larger ones are recorded as 1 h)
+DIGITS = 3  # significant digits kept: a value is read back within 0.1% from 500 ns up, 0.5 ns below that
+NS, US = 1e-9, 1e-6  # seconds per count unit: the histograms' since 'ns:', and the older ones'
+_PREFIX = "ns:"  # marks an encoded histogram in nanoseconds; the older ones (microseconds) have none
+_OLD_RANGE = (1, 3_600_000_000)  # the older histograms' range in microseconds: 1 us to 1 h
 
 _PERCENTILES = {"latency_p50_s": 50.0, "latency_p90_s": 90.0, "latency_p99_s": 99.0, "latency_p999_s": 99.9}
 
 
 def new_histogram() -> HdrHistogram:
-    """An empty latency histogram with the suite's range and precision (values in microseconds)."""
-    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
+    """An empty latency histogram with the suite's range and precision (values in nanoseconds)."""
+    return HdrHistogram(LOWEST_NS, HIGHEST_NS, DIGITS)
 
 
 def histogram(latencies: list[float]) -> HdrHistogram:
-    """A histogram of latencies given in seconds, recorded in whole microseconds.
+    """A histogram of latencies given in seconds, recorded in whole nanoseconds.
 
-    Values are rounded to the microsecond and clamped into the histogram's range: below 1 us (even a
-    negative latency, from a stamp taken early) counts as 1 us, beyond 1 h as 1 h.
+    Values are rounded to the nanosecond and clamped into the histogram's range: below 1 ns (even a
+    negative latency, from a stamp taken early) counts as 1 ns, beyond 1 h as 1 h.
     """
     result = new_histogram()
     record = result.record_value
     for latency in latencies:
-        record(min(max(round(latency * 1e6), LOWEST_US), HIGHEST_US))
+        record(min(max(round(latency * 1e9), LOWEST_NS), HIGHEST_NS))
     return result
 
 
-def merge_histograms(encoded: list[str]) -> HdrHistogram:
-    """One histogram holding every value of the encoded histograms (as `latency_hist` carries them)."""
-    merged = new_histogram()
-    for blob in encoded:
-        merged.decode_and_add(blob)
-    return merged
+def encode(hist: HdrHistogram) -> str:
+    """A nanosecond histogram as `latency_hist` carries it: 'ns:' then HdrHistogram's base64 text."""
+    return _PREFIX + hist.encode().decode("ascii")
 
 
-def percentiles(hist: HdrHistogram) -> dict:
+def decode(text: str) -> tuple[HdrHistogram, float]:
+    """An encoded histogram and the seconds its unit stands for: NS with the 'ns:' prefix, else US (the
+    histograms of runs made before nanoseconds)."""
+    if text.startswith(_PREFIX):
+        return HdrHistogram.decode(text[len(_PREFIX):]), NS
+    return HdrHistogram.decode(text), US
+
+
+def _in_nanoseconds(hist: HdrHistogram) -> HdrHistogram:
+    """A microsecond histogram re-recorded in nanoseconds: each bucket at the value its percentiles read
+    (its highest equivalent), x 1000, so within the old precision (1 us, 3 digits)."""
+    result = new_histogram()
+    for index in range(hist.counts_len):
+        count = hist.get_count_at_index(index)
+        if count:
+            value = hist.get_highest_equivalent_value(hist.get_value_from_index(index))
+            result.record_value(min(value * 1000, HIGHEST_NS), count)
+    return result
+
+
+def merge_histograms(encoded: list[str]) -> tuple[HdrHistogram, float]:
+    """One histogram holding every value of the encoded histograms (as `latency_hist` carries them), and
+    the seconds its unit stands for.
+
+    Histograms all in microseconds (an older run's) merge as they are, so that the run's figures stay
+    what they were; otherwise the result is in nanoseconds and any microsecond ones are converted.
+    """
+    decoded = [decode(text) for text in encoded]
+    unit = US if decoded and all(unit == US for _, unit in decoded) else NS
+    merged = HdrHistogram(*_OLD_RANGE, DIGITS) if unit == US else new_histogram()
+    for hist, hist_unit in decoded:
+        merged.add(hist if hist_unit == unit else _in_nanoseconds(hist))
+    return merged, unit
+
+
+def percentiles(hist: HdrHistogram, unit: float = NS) -> dict:
     """The latency percentiles of a histogram in seconds: latency_p50_s .. latency_p999_s, latency_max_s.
 
-    Each is HdrHistogram's value at that percentile: the highest value equivalent (within the
-    histogram's precision) to the recorded one of that rank. An empty histogram gives zeros.
+    `unit` is the seconds one count of the histogram stands for. Each is HdrHistogram's value at that
+    percentile: the highest value equivalent (within the histogram's precision) to the recorded one of
+    that rank. An empty histogram gives zeros.
     """
     values = hist.get_percentile_to_value_dict(list(_PERCENTILES.values()))
-    result = {key: values.get(pct, 0) / 1e6 for key, pct in _PERCENTILES.items()}
-    result["latency_max_s"] = hist.get_max_value() / 1e6
+    result = {key: values.get(pct, 0) * unit for key, pct in _PERCENTILES.items()}
+    result["latency_max_s"] = hist.get_max_value() * unit
     return result
 
 
@@ -118,8 +156,8 @@ def figures(scenario: Scenario, outcome: Outcome) -> dict | None:
     latency_count, latency_sum_s (exact, for pyperf's mean latency per item), latency_mean_s,
     latency_p50_s, latency_p90_s, latency_p99_s, latency_p999_s, latency_max_s (from the histogram),
     max_depth and mean_depth (items), producer_lag_p99_s, producer_lag_max_s, latency_hist (the
-    encoded HdrHistogram, a str) and latency_growth: the median latency of the last tenth of items by
-    scheduled time over that of the first tenth (None when the first is not positive).
+    HdrHistogram as encode gives it, a str) and latency_growth: the median latency of the last tenth of
+    items by scheduled time over that of the first tenth (None when the first is not positive).
 
     Depth is approximate where the stamps are: a stamp is taken just after the put or take it marks.
     An item is counted as put at min(put stamp, take stamp), since a consumer can take an item before
@@ -180,13 +218,15 @@ def figures(scenario: Scenario, outcome: Outcome) -> dict | None:
         "producer_lag_p99_s": _rank(lags, 99.0),
         "producer_lag_max_s": lags[-1],
         "latency_growth": last / first if first > 0 else None,
-        "latency_hist": hist.encode().decode("ascii"),  # base64 text: a JSON string in the sidecar
+        "latency_hist": encode(hist),  # text: a JSON string in the sidecar
     }
 
 
 def _seconds(value: float) -> str:
-    """A duration in a readable unit, 3 significant digits: '850 us', '1.23 ms', '2.5 s'."""
+    """A duration in a readable unit, 3 significant digits: '420 ns', '850 us', '1.23 ms', '2.5 s'."""
     size = abs(value)
+    if size < 1e-6:
+        return f"{value * 1e9:.3g} ns"
     if size < 1e-3:
         return f"{value * 1e6:.3g} us"
     if size < 1.0:

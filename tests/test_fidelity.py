@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from bench.fidelity import LIMIT, format_fidelity, measure_fidelity, ratio_interval, verdict
+from bench.fidelity import LIMIT, format_fidelity, measure_fidelity, paced_gaps, ratio_interval, verdict
 from tests.cli_helpers import bench
 
 
@@ -74,7 +74,9 @@ def test_bad_input(args, message):
 def test_stamp_cost_prints_stamped_against_plain():
     proc = bench("fidelity", "generator", "--rounds", "1", "--stamps")
     assert proc.returncode == 0, proc.stderr
-    header, row = proc.stdout.splitlines()
+    header, row, gaps_header, gaps = proc.stdout.splitlines()
+    assert gaps_header.startswith("paced cells' smallest mean gap, per producer (P/RATE)")
+    assert gaps == "  smoke 50 / 50 us, quick 50 / 12.5 us, full 33.3 / 8.33 us"
     assert header.split() == ["benchmark", "items", "stamped", "plain", "ratio", "95%", "interval",
                               "cost/item"]
     match = re.fullmatch(r"generator/p1c1/capinf/flat/none\s+20000\s+([\d.]+) us\s+([\d.]+) us\s+([\d.]+)"
@@ -84,6 +86,15 @@ def test_stamp_cost_prints_stamped_against_plain():
     assert ratio == pytest.approx(stamped / plain, rel=0.01)
     assert cost == pytest.approx(stamped - plain, abs=0.002)
     assert low <= ratio <= high
+
+
+def test_paced_gaps_are_the_profiles_smallest():
+    """What the stamps' cost is read against: the profiles' tightest paced cells (steady:30000 at 1:1 and
+    120000 over 4 producers in full), and nothing for a profile without paced cells."""
+    assert paced_gaps("smoke") == pytest.approx((50e-6, 50e-6))  # steady:20000 at 1:1
+    assert paced_gaps("quick") == pytest.approx((50e-6, 12.5e-6))  # steady:20000 at 1:1, 80000 at 4:4
+    assert paced_gaps("full") == pytest.approx((1 / 30000, 1 / 120000))
+    assert paced_gaps("ci") is None
 
 
 def test_forced_stamps_stamp_a_flat_run():

@@ -150,7 +150,7 @@ def test_flat_has_no_schedule():
 
 @pytest.mark.parametrize("producers", [1, 2, 4])
 def test_steady_spacing_is_producers_over_rate(producers):
-    offsets = parse_arrival("steady:1000").offsets(50, producers, producers - 1)
+    offsets = parse_arrival("steady:1000").offsets(50 * producers, producers, producers - 1)
     assert len(offsets) == 50
     assert offsets[0] == pytest.approx((producers - 1) / 1000)  # staggered: producer p starts at p/RATE
     gap = producers / 1000
@@ -161,39 +161,113 @@ def test_steady_spacing_is_producers_over_rate(producers):
 def test_steady_producers_take_turns(producers):
     """Merged, P staggered producers send one item every 1/RATE: never in clumps of P."""
     arrival = parse_arrival("steady:1000")
-    merged = sorted(t for p in range(producers) for t in arrival.offsets(20, producers, p))
+    merged = sorted(t for p in range(producers) for t in arrival.offsets(20 * producers, producers, p))
     assert _gaps(merged) == pytest.approx([1 / 1000] * (len(merged) - 1))
 
 
 def test_burst_groups_share_an_offset():
-    offsets = parse_arrival("burst:3:600").offsets(8, 2, 1)  # this producer's share: 300/s, shifted 1/600
-    shift = 1 / 600
-    assert offsets == pytest.approx([shift + t for t in (0, 0, 0, 0.01, 0.01, 0.01, 0.02, 0.02)])
+    # burst:3:600 over 2 producers: one burst of 3 every 5 ms, producer 1 sending bursts 1, 3, 5...
+    offsets = parse_arrival("burst:3:600").offsets(18, 2, 1)
+    assert offsets == pytest.approx([t * 1e-3 for t in (5, 5, 5, 15, 15, 15, 25, 25, 25)])
+    # with a last burst of 2 before it, producer 1's last burst of 2 is due 2/600 s after that one
+    offsets = parse_arrival("burst:3:600").offsets(16, 2, 1)
+    assert offsets == pytest.approx([t * 1e-3 for t in (5, 5, 5, 15, 15, 15, 20 + 10 / 3, 20 + 10 / 3)])
 
 
 @pytest.mark.parametrize("size, producers", [(1, 1), (4, 1), (5, 3)])
 def test_burst_averages_the_rate(size, producers):
     rate, count = 1200.0, 10 * size
-    offsets = parse_arrival(f"burst:{size}:{rate}").offsets(count, producers, 0)
+    offsets = parse_arrival(f"burst:{size}:{rate}").offsets(count * producers, producers, 0)
     groups = [offsets[i:i + size] for i in range(0, count, size)]
     assert all(len(set(group)) == 1 for group in groups)
     starts = [group[0] for group in groups]
     assert _gaps(starts) == pytest.approx([size * producers / rate] * 9)
 
 
+def _bursts(arrival: str, items: int, producers: int) -> list[tuple[float, int, int]]:
+    """(due time, producer, size) of every burst of a schedule, in time order."""
+    parsed = parse_arrival(arrival)
+    return sorted((t, p, len(list(group))) for p in range(producers)
+                  for t, group in itertools.groupby(parsed.offsets(items, producers, p)))
+
+
+@pytest.mark.parametrize("size, producers, items", [
+    (1, 2, 20), (3, 2, 60), (100, 3, 3000), (7, 4, 280), (1000, 4, 10_000), (100, 3, 1001), (5, 8, 77)])
+def test_burst_producers_take_turns_burst_by_burst(size, producers, items):
+    """Merged, each burst is one producer's, the producers take turns, and each burst starts when the one
+    before it has had SIZE/RATE (its size/RATE if shorter): never overlapping, never a clump of P x SIZE."""
+    rate = 5000.0
+    bursts = _bursts(f"burst:{size}:{rate}", items, producers)
+    assert sum(n for _, _, n in bursts) == items
+    for p in range(producers):  # whole bursts, then what is left
+        count = workload.share(items, producers, p)
+        rest = [count % size] if count % size else []
+        assert [n for _, q, n in bursts if q == p] == [size] * (count // size) + rest
+    assert [p for _, p, _ in bursts] == [k % producers for k in range(len(bursts))]
+    assert bursts[0][0] == 0
+    for (start, _, n), (following, _, _) in itertools.pairwise(bursts):
+        assert following - start == pytest.approx(n / rate)
+
+
+def _mean_rate(times: list[float]) -> float:
+    """Items per second of a merged schedule: the items due before its last instant, over its span."""
+    first, last = min(times), max(times)
+    return sum(t < last for t in times) / (last - first)
+
+
+@pytest.mark.parametrize("arrival", ["steady:20000", "burst:100:5000", "burst:1000:10000", "burst:3:7000",
+                                     "poisson:5000", "poisson:15000"])
+@pytest.mark.parametrize("producers", [1, 2, 3, 4, 8])
+def test_schedules_offer_the_rate_over_all_producers(arrival, producers):
+    scenario = Scenario(producers, 1, 10_000, arrival=arrival)
+    offsets = workload.schedule(scenario)
+    assert [len(o) for o in offsets] == [len(sent) for sent in plan(scenario).items]
+    merged = [t for times in offsets for t in times]
+    assert len(merged) == 10_000
+    assert min(merged) >= 0
+    assert _mean_rate(merged) == pytest.approx(parse_arrival(arrival).rate, rel=0.05)
+
+
 def test_poisson_is_seeded():
     arrival = parse_arrival("poisson:1000")
-    assert arrival.offsets(100, 2, 0) == arrival.offsets(100, 2, 0)
-    assert parse_arrival("poisson:1000").offsets(100, 2, 1) == arrival.offsets(100, 2, 1)
-    assert arrival.offsets(100, 2, 0) != arrival.offsets(100, 2, 1)  # each producer its own stream
+    assert arrival.offsets(200, 2, 0) == arrival.offsets(200, 2, 0)
+    assert parse_arrival("poisson:1000").offsets(200, 2, 1) == arrival.offsets(200, 2, 1)
+    assert arrival.offsets(200, 2, 0) != arrival.offsets(200, 2, 1)  # each producer its own stream
+    assert arrival.offsets(200, 2, 0, seed=1) != arrival.offsets(200, 2, 0)  # and each run's seed its own
+    assert arrival.offsets(200, 2, 0) == arrival.offsets(200, 2, 0, seed=workload.SEED)
 
 
 def test_poisson_mean_gap_is_producers_over_rate():
-    offsets = parse_arrival("poisson:1000").offsets(20_000, 4, 2)
-    assert offsets[0] == 0
-    gaps = _gaps(offsets)
-    assert all(gap >= 0 for gap in gaps)
+    offsets = parse_arrival("poisson:1000").offsets(80_000, 4, 2)
+    gaps = [offsets[0], *_gaps(offsets)]  # the first gap is from the origin
+    assert all(gap > 0 for gap in gaps)
     assert statistics.fmean(gaps) == pytest.approx(4 / 1000, rel=0.03)
+
+
+def test_poisson_producers_do_not_start_together():
+    """Not [[0.0, ...], [0.0, ...]]: each producer's stream starts with its own exponential gap."""
+    firsts = [parse_arrival("poisson:10000").offsets(40, 4, p)[0] for p in range(4)]
+    assert all(first > 0 for first in firsts)
+    assert len(set(firsts)) == 4
+
+
+def test_poisson_streams_first_offsets_are_independent():
+    """Over 2,000 run seeds, the first offsets of 2 producers are independent exponentials of RATE/P:
+    uncorrelated, each of mean P/RATE, their minimum (the merged stream's first) of mean 1/RATE."""
+    arrival, rate, n = parse_arrival("poisson:1000"), 1000.0, 2000
+    pairs = [(arrival.offsets(2, 2, 0, seed=s)[0], arrival.offsets(2, 2, 1, seed=s)[0]) for s in range(n)]
+    first, second = zip(*pairs, strict=True)
+    assert abs(statistics.correlation(first, second)) < 0.1  # 4.5 standard errors at n = 2,000
+    assert statistics.fmean(first) == pytest.approx(2 / rate, rel=0.1)
+    assert statistics.fmean(second) == pytest.approx(2 / rate, rel=0.1)
+    assert statistics.fmean(min(pair) for pair in pairs) == pytest.approx(1 / rate, rel=0.1)
+    # nor tied to other runs' streams: seed s's producer 1 is not seed s + 1's producer 0
+    assert all(a != b for a, b in zip(second, first[1:], strict=False))
+
+
+def test_share_splits_the_items_as_plan_does():
+    assert [workload.share(10, 3, p) for p in range(3)] == [4, 3, 3]
+    assert [workload.share(2, 4, p) for p in range(4)] == [1, 1, 0, 0]
 
 
 # --- plan ----------------------------------------------------------------------------------------------

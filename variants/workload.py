@@ -6,9 +6,11 @@ time yielded to the scheduler for generators; ``await asyncio.sleep`` for asynci
 
 Specs (strings, so they fit benchmark names and command lines):
   arrival  flat                 closed loop: each producer puts as fast as the buffer lets it
-           steady:RATE          evenly spaced, RATE items/s in total over all producers
-           burst:SIZE:RATE      bursts of SIZE items back to back, RATE items/s on average in total
-           poisson:RATE         exponential gaps (seeded), RATE items/s on average in total
+           steady:RATE          evenly spaced, RATE items/s in total over all producers (taking turns)
+           burst:SIZE:RATE      bursts of SIZE items back to back, RATE items/s on average in total; the
+                                producers take turns burst by burst
+           poisson:RATE         exponential gaps (seeded), RATE items/s on average in total: P producers
+                                are P independent Poisson streams of RATE/P
   work     none                 the consumer records the item in its local list, nothing more
            cpu:DURATION         plus a calibrated pure-Python busy loop (holds the GIL), e.g. cpu:20us
            io:DURATION          plus a wait that releases the GIL / yields, e.g. io:1ms
@@ -35,12 +37,12 @@ __all__ = [
     "parse_arrival", "parse_work", "parse_duration", "plan", "schedule", "item_id", "spin",
     "spins_per_second", "TimedRegion", "cpu_seconds", "set_spins_per_second", "set_timer_slack",
     "timer_slack_ns", "measure_wait", "force_stamps", "payload_bytes", "recorder", "stamp_lists",
-    "paced_offsets", "stamp_extras", "Stop", "parse_stop", "EVENT_TIMEOUT", "sentinels_only",
+    "paced_offsets", "stamp_extras", "share", "Stop", "parse_stop", "EVENT_TIMEOUT", "sentinels_only",
 ]
 
 EVENT_TIMEOUT = 10e-3  # seconds a consumer of the event stop protocol waits in one take before it looks again
 SENTINEL = None  # the stop marker: one per consumer, after every producer has finished; pickles as itself
-SEED = 20261123  # seeds the poisson gaps; producer p uses SEED + p
+SEED = 20261123  # the run's seed of the poisson gaps; producer p draws from Random(f"{SEED}/{p}")
 
 _UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"  # plain decimal: no sign, exponent, spaces or underscores
@@ -72,27 +74,44 @@ class Arrival:
     rate: float | None = None
     burst: int = 1
 
-    def offsets(self, count: int, producers: int, producer: int) -> list[float] | None:
-        """Scheduled send times of a producer's `count` items, in seconds from the run's origin; None if flat.
+    def offsets(self, items: int, producers: int, producer: int, seed: int = SEED) -> list[float] | None:
+        """Scheduled send times of one producer's share of `items` (see share), in seconds; None if flat.
 
         Every producer's times count from one origin shared by the whole run (the start of the timed
-        region). Steady and burst schedules are staggered: producer p is shifted by p/RATE, so P producers
-        take turns instead of arriving in clumps of P. Poisson streams are independent (seeded per producer).
+        region), and together the P producers offer RATE items/s:
+          steady   item i of producer p (id i * P + p) is due at (i * P + p) / RATE: the producers take
+                   turns, one item every 1/RATE;
+          burst    bursts of SIZE items due at one instant, the producers taking turns burst by burst
+                   (producer p sends bursts p, p + P, p + 2P...); a burst is due once every item of the
+                   bursts before it has had its 1/RATE, so bursts never overlap (SIZE/RATE apart, less
+                   after a last burst shorter than SIZE);
+          poisson  P independent Poisson streams of RATE/P, whose merge is a Poisson stream of RATE:
+                   producer p's gaps, its first from the origin included, are exponential, drawn from a
+                   generator seeded with the run's `seed` and p.
         """
         if self.kind == "flat":
             return None
-        rate = self.rate / producers  # this producer's share of the offered load
-        shift = producer / self.rate
+        count = share(items, producers, producer)
         if self.kind == "steady":
-            return [shift + i / rate for i in range(count)]
+            return [(i * producers + producer) / self.rate for i in range(count)]
         if self.kind == "burst":
-            return [shift + (i // self.burst) * self.burst / rate for i in range(count)]
-        rng = random.Random(SEED + producer)
+            size, shares = self.burst, [share(items, producers, q) for q in range(producers)]
+            starts = [sum(min((j + (q < producer)) * size, n) for q, n in enumerate(shares)) / self.rate
+                      for j in range(-(-count // size))]
+            return [starts[i // size] for i in range(count)]
+        rng = random.Random(f"{seed}/{producer}")
+        rate = self.rate / producers  # this producer's share of the offered load
         now, times = 0.0, []
         for _ in range(count):
-            times.append(now)
             now += rng.expovariate(rate)
+            times.append(now)
         return times
+
+
+def share(items: int, producers: int, producer: int) -> int:
+    """How many of `items` producer `producer` of `producers` sends: items // P, one more for the first
+    items % P producers."""
+    return items // producers + (producer < items % producers)
 
 
 def parse_arrival(spec: str) -> Arrival:
@@ -241,14 +260,10 @@ def item_id(item: object) -> int:
     return item if type(item) is int else item[0]
 
 
-def _count(scenario, producer: int) -> int:
-    return scenario.items // scenario.producers + (producer < scenario.items % scenario.producers)
-
-
 def schedule(scenario) -> list[list[float] | None]:
     """Per producer, the scheduled send times of its items from the run's origin (None for flat)."""
     arrival = parse_arrival(scenario.arrival)
-    return [arrival.offsets(_count(scenario, p), scenario.producers, p) for p in range(scenario.producers)]
+    return [arrival.offsets(scenario.items, scenario.producers, p) for p in range(scenario.producers)]
 
 
 def payload_bytes(item_id_: int, size: int) -> bytes:
@@ -266,7 +281,7 @@ def plan(scenario) -> Plan:
     work = parse_work(scenario.work)
     items = []
     for p in range(p_count):
-        ids = range(p, p + _count(scenario, p) * p_count, p_count)
+        ids = range(p, p + share(scenario.items, p_count, p) * p_count, p_count)
         if scenario.payload:
             items.append([(i, payload_bytes(i, scenario.payload)) for i in ids])
         else:
@@ -349,7 +364,7 @@ def set_timer_slack(nanoseconds: int = 1) -> bool:
 
     Linux lets a sleep overrun by the slack, 50 us by default: `time.sleep(50e-6)` takes about 105 us.
     A design that busy-polls escapes that and one that sleeps pays it, so every process that runs a
-    design sets the slack to 1 ns first (see DESIGN.md, "Equal waits").
+    design sets the slack to 1 ns first (README, "What the figures mean": equal waits).
     """
     try:
         import ctypes
