@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from analysis.latency import merged_percentiles
 from analysis.names import parse_name
+from analysis.standings import standings
 from analysis.stats import median_interval, spread_ratio
 
 __all__ = ["FIGURES", "INTERVAL_FIGURES", "process_frame", "aggregate", "analyse"]
@@ -95,6 +96,10 @@ def aggregate(frame, processes, info: dict):
         rows.append(dict(fields, model=models.get(fields["variant"], ""), status=cell.get("status"),
                          reason=cell.get("reason"), n_values=0, n_processes=0))
     table = pd.DataFrame(rows)
+    if not table.empty and "scenario" in table.columns and "status" in table.columns:
+        found = standings(frame, processes, table)
+        for column in ("standing", "standing_low", "standing_high", "standing_ref", "standing_paired"):
+            table[column] = [found.get(name, {}).get(column) for name in table["benchmark"]]
     if "s_per_item" in table.columns:
         table["items_per_s"] = 1 / table["s_per_item"]
         for a, b in (("low", "high"), ("high", "low"), ("min", "max"), ("max", "min")):

@@ -19,6 +19,7 @@ from pathlib import Path
 from analysis import fmt
 from analysis.names import KINDS
 from analysis.report import NOISY, machine_noise, machine_noise_text
+from analysis.standings import value_figure
 from analysis.stats import MIN_PROCESSES, ratio_interval
 from bench.errors import UsageError
 
@@ -26,10 +27,6 @@ __all__ = ["compare_tables", "rank_stability", "compare_runs", "format_compare",
 
 COMPARE = "COMPARE.md"
 MAX_FOREST = 150  # rows of the forest plot; beyond, the most changed are shown
-
-
-def _figure(value_kind: str) -> str:
-    return "latency_mean_s" if value_kind == "latency" else "s_per_item"
 
 
 def compare_tables(table_a, procs_a, table_b, procs_b):
@@ -57,7 +54,7 @@ def compare_tables(table_a, procs_a, table_b, procs_b):
             changed.append((name, "ok", "ok", f"value changed from {left.get('value_kind')} to "
                                               f"{right.get('value_kind')}: not comparable"))
             continue
-        figure = _figure(left.get("value_kind"))
+        figure = value_figure(left.get("value_kind"))
         top = procs_b.loc[procs_b["benchmark"] == name, figure]
         bottom = procs_a.loc[procs_a["benchmark"] == name, figure]
         low, high = ratio_interval(top, bottom)
@@ -74,7 +71,9 @@ def _relative(table) -> dict:
     """scenario -> {variant: figure} over the ok cells with a figure."""
     found: dict[str, dict[str, float]] = {}
     for row in table[table["status"] == "ok"].to_dict("records"):
-        value = row.get(_figure(row.get("value_kind")))
+        value = row.get("standing")  # paired or not, over the scenario's reference (analysis/standings.py)
+        if fmt.missing(value):
+            value = row.get(value_figure(row.get("value_kind")))
         if not fmt.missing(value) and value > 0:
             found.setdefault(row["scenario"], {})[row["variant"]] = float(value)
     return found

@@ -4,7 +4,9 @@ Designs are ranked within a scenario on its deciding figure (lower is better): s
 closed-loop scenarios (throughput, consumer work); for paced arrivals the p99 latency when the run has
 latency figures, else the mean latency, else seconds per item (which a paced scenario mostly spends
 waiting for its schedule: the report says which figure decided). The winner's margin is runner-up /
-winner of that figure, with a 95% interval over worker processes (analysis/stats.py).
+winner of that figure, with a 95% interval over worker processes (analysis/stats.py). Where the run
+measured a closed-loop scenario's designs side by side in rounds, they are ranked by their paired
+standings instead, and the margin is the runner-up's standing with its interval (analysis/standings.py).
 """
 
 from __future__ import annotations
@@ -64,14 +66,24 @@ def decisions(table, processes) -> list[dict]:
         ok = cells[cells["status"] == "ok"]
         kind = cells["kind"].iloc[0]
         figure = deciding_figure(kind, ok)
-        ranked = ok[ok[figure].notna()].sort_values(figure, kind="stable") if figure in ok.columns else ok[:0]
+        paired = (figure == "s_per_item" and _has(ok, "standing") and "standing_paired" in ok.columns
+                  and bool(ok["standing_paired"].fillna(False).astype(bool).all()))
+        order = "standing" if paired else figure
+        ranked = ok[ok[figure].notna()].sort_values(order, kind="stable") if figure in ok.columns else ok[:0]
         if ranked.empty:
             continue
         entry = {"scenario": scenario, "kind": kind, "figure": figure, "designs": len(ranked),
                  "best": ranked["variant"].iloc[0], "best_value": float(ranked[figure].iloc[0]),
                  "runner": None, "runner_value": math.nan, "ratio": math.nan, "low": math.nan,
-                 "high": math.nan, "processes": int(ranked["n_processes"].iloc[0])}
-        if len(ranked) > 1:
+                 "high": math.nan, "processes": int(ranked["n_processes"].iloc[0]), "paired": paired}
+        if paired and len(ranked) > 1:  # round by round in shared processes (analysis/standings.py)
+            best, runner = ranked.iloc[0], ranked.iloc[1]
+            entry.update(runner=runner["variant"], runner_value=float(runner[figure]),
+                         ratio=float(runner["standing"] / best["standing"]),
+                         processes=int(min(ranked["n_processes"].iloc[:2])))
+            if best["variant"] == runner["standing_ref"]:
+                entry["low"], entry["high"] = float(runner["standing_low"]), float(runner["standing_high"])
+        elif len(ranked) > 1:
             best, runner = ranked["benchmark"].iloc[0], ranked["benchmark"].iloc[1]
             entry.update(runner=ranked["variant"].iloc[1], runner_value=float(ranked[figure].iloc[1]))
             entry["ratio"] = entry["runner_value"] / entry["best_value"]

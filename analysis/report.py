@@ -192,6 +192,23 @@ def _bad_lines(bad) -> list[str]:
     return lines
 
 
+def _paired_lines(table, info: dict) -> list[str]:
+    """How the run measured its scenarios: side by side in rounds, and the cells that ran alone, why."""
+    paired = table.get("standing_paired")
+    if paired is None or not paired.fillna(False).astype(bool).any():
+        return []
+    lines = ["", "Designs of one scenario shared their worker processes and ran in rounds, each round in a "
+             "fresh random order: a design's **standing** is, in each process, the median over rounds of its "
+             "time over the reference design's time in the same round, then the median over processes (95% "
+             "interval over processes). The decision table ranks closed-loop scenarios by it."]
+    alone = [(name, cell["alone"]) for name, cell in info.get("cells", {}).items()
+             if cell.get("alone") and not cell["alone"].startswith("no other design")]
+    if alone:
+        lines.append("Measured alone, in processes of their own: " + "; ".join(
+            f"`{name}` ({why})" for name, why in alone) + ".")
+    return lines
+
+
 def _spread_line(name: str, found: dict | None, worst: str | None = None) -> str:
     if not found:
         return f"- {name}: not measurable (fewer than 2 per benchmark)."
@@ -218,6 +235,7 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
         f"interval over processes, shown `-` where a side has fewer than {MIN_PROCESSES} processes (no "
         f"honest interval exists then); with 3 to 5 processes an interval is no wider than the spread seen, "
         f"so read it as that.",
+        *_paired_lines(table, info),
         "", *noisy_warning(quiet.get("machine", math.nan),
                            sorted(set(table.loc[table["model"].isin(ONE_THREAD_MODELS), "variant"]))),
         "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table), "",
@@ -239,8 +257,9 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
         f"- Python build: {machine.get('python_build', '?')}; {machine.get('platform', '?')}; "
         f"switch interval {machine.get('switch_interval_s', '?')} s; "
         f"pyperf {machine.get('pyperf_version', '?')}.",
-        f"- pyperf effort per benchmark: {' '.join(info.get('pyperf_effort') or ['?'])}; wall time "
-        f"{info.get('wall_s', '?')} s.",
+        *([f"- Effort on a paired scenario: {info['paired_effort']}."] if info.get("paired_effort") else []),
+        f"- pyperf effort per benchmark{' measured alone' if info.get('paired_effort') else ''}: "
+        f"{' '.join(info.get('pyperf_effort') or ['?'])}; wall time {info.get('wall_s', '?')} s.",
         f"- Load average (1, 5, 15 min) at start {load_start}, at end {load_end} "
         f"(on {machine.get('cpu_count', '?')} cores).",
         _spread_line("Slowest / fastest worker process of one benchmark (time per item)", quiet["between"],

@@ -6,6 +6,12 @@ rank test over those medians, never over pooled values, so unequal numbers of pr
 Runs from different times or machines carry machine drift (whole runs here differ by up to 1.2x): the report
 says so, and `bench check --base REF`, which measures both sides in one job, is the real gate.
 
+What a side can tell depends on what it is: a run folder's run.json names its failed cells (they count on
+either side) and says whether the run finished (an unfinished one is refused, as `baseline save` refuses
+it); a bare suite file only holds what succeeded, so a benchmark absent from it is missing (failed or never
+run), which fails the check unless missing benchmarks are allowed. Runs whose item counts differ measure
+different things and are refused.
+
 results/baseline/ holds one small stored run (its suite.json and run.json), written by `baseline save`.
 """
 
@@ -39,10 +45,18 @@ def _suite_path(path: Path) -> tuple[Path, Path | None]:
     return path, None
 
 
+def _refuse_unfinished(folder: Path, state: dict) -> None:
+    """UsageError when run.json says the run was interrupted or never finished."""
+    if state.get("interrupted") or "finished" not in state:
+        raise UsageError(f"{folder}: the run did not finish; finish it with "
+                         f"`python -m bench all --resume {folder}` first")
+
+
 def load_stored(path: Path) -> dict:
     """A stored run: {"path", "benchmarks": {name: {"medians", "values", "items"}}, "failed", "about"}.
 
-    `medians` holds one median per worker process. UsageError, one line, for anything unreadable.
+    `medians` holds one median per worker process; "failed" lists the cells run.json calls failed (none for
+    a suite file). UsageError, one line, for anything unreadable and for an unfinished run.
     """
     import pyperf  # the check's process only
 
@@ -66,6 +80,7 @@ def load_stored(path: Path) -> dict:
     failed = []
     if run_file is not None:
         state = read_run(run_file.parent)
+        _refuse_unfinished(run_file.parent, state)
         failed = [{"benchmark": name, "status": cell["status"], "reason": cell.get("reason")}
                   for name, cell in state["cells"].items() if cell.get("status") in ("failed", "timeout")]
     dates = sorted(entry["date"] for entry in benchmarks.values() if entry["date"])
@@ -73,15 +88,24 @@ def load_stored(path: Path) -> dict:
     about = f"{path} ({len(benchmarks)} benchmarks"
     about += f", {dates[0]}" if dates else ""
     about += f", commit {', '.join(c[:12] for c in commits)}" if commits else ""
+    about += "" if run_file is not None else "; a suite file: a failed benchmark shows as missing"
     return {"path": str(path), "benchmarks": benchmarks, "failed": failed, "about": about + ")"}
 
 
-def compare_stored(base: dict, head: dict, threshold: float) -> dict:
-    """Compare two stored runs (load_stored's dicts); the report has the same shape as run_check's."""
+def compare_stored(base: dict, head: dict, threshold: float, allow_missing: bool = False) -> dict:
+    """Compare two stored runs (load_stored's dicts); the report has the same shape as run_check's.
+
+    UsageError when a benchmark's item counts differ (the runs measured different things). A benchmark
+    failed on either side fails the check; one present on one side only does too unless `allow_missing`.
+    """
     names = [name for name in base["benchmarks"] if name in head["benchmarks"]]
-    comparable = [name for name in names
-                  if base["benchmarks"][name]["items"] == head["benchmarks"][name]["items"]]
-    level = gate_stats.family_level(max(len(comparable), 1))
+    differ = [f"{name} ({base['benchmarks'][name]['items']} vs {head['benchmarks'][name]['items']})"
+              for name in names if base["benchmarks"][name]["items"] != head["benchmarks"][name]["items"]]
+    if differ:
+        more = " ..." if len(differ) > 3 else ""
+        raise UsageError(f"the runs cannot be compared: item counts differ for {len(differ)} of "
+                         f"{len(names)} benchmarks: {', '.join(differ[:3])}{more}")
+    level = gate_stats.family_level(max(len(names), 1))
     rows = []
     for name in names:
         a, b = base["benchmarks"][name], head["benchmarks"][name]
@@ -90,29 +114,29 @@ def compare_stored(base: dict, head: dict, threshold: float) -> dict:
                "values": [a["values"], b["values"]], "failure": None,
                "base_s": statistics.median(a["medians"]) if a["medians"] else None,
                "head_s": statistics.median(b["medians"]) if b["medians"] else None}
-        if name not in comparable:
-            row.update(ratio=None, low=None, high=None, verdict="incomparable",
-                       failure={"side": "both", "status": "incomparable",
-                                "reason": f"items differ: {a['items']} vs {b['items']}"})
-        elif not a["medians"] or not b["medians"]:
-            row.update(ratio=None, low=None, high=None, verdict="inconclusive")
+        if not a["medians"] or not b["medians"]:
+            row.update(ratio=None, low=None, high=None, verdict="undecided")
         else:
             ratio = row["head_s"] / row["base_s"]
             verdict = gate_stats.decide(ratio, gate_stats.process_interval(a["medians"], b["medians"], level),
                                         threshold)
             row.update(ratio=ratio, low=verdict.low, high=verdict.high, verdict=verdict.status)
         rows.append(row)
-    failed = [{"side": "current", **entry} for entry in head["failed"]]
-    regressed = [row for row in rows if row["verdict"] == "regression"]
+    failed = ([{"side": "baseline", **entry} for entry in base["failed"]]
+              + [{"side": "current", **entry} for entry in head["failed"]])
+    gone = {entry["benchmark"] for entry in failed}
+    missing = [name for name in base["benchmarks"] if name not in head["benchmarks"] and name not in gone]
+    new = [name for name in head["benchmarks"] if name not in base["benchmarks"] and name not in gone]
+    unaccepted = 0 if allow_missing else len(missing) + len(new)
     return {
         "format": 1, "mode": "stored", "threshold": threshold, "alpha": gate_stats.ALPHA, "level": level,
-        "interval": "Mann-Whitney over worker processes",
+        "looks": 1, "interval": "Mann-Whitney over worker processes",
+        "min_processes": gate_stats.min_processes(level),
         "base": {"label": "baseline", "text": f"baseline: {base['about']}"},
         "head": {"label": "current", "text": f"current: {head['about']}"},
-        "injected": None, "benchmarks": rows, "failed": failed,
-        "missing": [name for name in base["benchmarks"] if name not in head["benchmarks"]],
-        "new": [name for name in head["benchmarks"] if name not in base["benchmarks"]],
-        "drift_warning": DRIFT_WARNING, "exit_status": 1 if regressed or failed else 0,
+        "injected": None, "benchmarks": rows, "failed": failed, "missing": missing, "new": new,
+        "allow_missing": allow_missing, "drift_warning": DRIFT_WARNING,
+        "exit_status": gate_stats.exit_status([row["verdict"] for row in rows], len(failed), unaccepted),
     }
 
 
@@ -120,9 +144,7 @@ def save_baseline(run_dir: str, target: Path = BASELINE) -> str:
     """Copy a finished run's suite.json and run.json into `target`; return a one-line summary."""
     folder = Path(run_dir)
     state = read_run(folder)
-    if state.get("interrupted") or "finished" not in state:
-        raise UsageError(f"{folder}: the run did not finish; finish it with "
-                         f"`python -m bench all --resume {folder}` first")
+    _refuse_unfinished(folder, state)
     stored = load_stored(folder)
     target.mkdir(parents=True, exist_ok=True)
     for name in ("suite.json", "run.json"):

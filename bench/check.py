@@ -12,8 +12,15 @@ design that overfills its buffer fails there) and spawns the worker; later round
 (`--worker`, in the environment the parent would give it): the parent measures nothing the gate uses and
 would double a round's cost. A worker gives the median of its few values; a round gives head / base. The
 verdict is gate_stats.decide on the median of the rounds' ratios and their sign-test interval
-(bench/gate_stats.py), at a level corrected for the number of benchmarks. A benchmark flagged as a
-regression is re-measured once in N fresh rounds and stays flagged only if it is flagged again.
+(bench/gate_stats.py), at a level corrected for the number of benchmarks and for the looks below. A
+benchmark still undecided after N rounds gets EXTRA_ROUNDS more at a time, up to --max-rounds, and keeps the
+verdict it has then. A benchmark flagged as slower is re-measured once in N fresh rounds (extended the same
+way) and stays flagged only if it is flagged again.
+
+Exit status (gate_stats.exit_status): 0 every benchmark decided and none slower; 1 a benchmark slower, or
+failed, or (unless --allow-missing) present on one side only; 2 bad input (UsageError, raised before any
+verdict: an unknown ref, a design to inject that no compared benchmark runs, a worker that ran another
+commit than its side's); 3 nothing failed but a benchmark stayed undecided.
 
 "Dirty" is never an error: a ref is measured from a clean worktree whatever the working tree holds; the
 working tree is measured as it is (uncommitted and untracked files included) and labelled `<commit>+dirty`.
@@ -44,11 +51,17 @@ from bench.machine import ROOT, load_average
 from bench.once import deadline_for
 from bench.profiles import Cell, Profile, cells, get_profile
 
-__all__ = ["CheckOptions", "run_check", "options_from_args", "parse_threshold", "DEFAULT_THRESHOLD",
-           "DEFAULT_PROFILE", "DEFAULT_ROUNDS"]
+__all__ = ["CheckOptions", "run_check", "options_from_args", "parse_threshold", "looks", "DEFAULT_THRESHOLD",
+           "DEFAULT_PROFILE", "DEFAULT_ROUNDS", "DEFAULT_MAX_ROUNDS", "EXTRA_ROUNDS"]
 
 DEFAULT_PROFILE = "ci"
 DEFAULT_ROUNDS = 30  # per benchmark and side: 20 took 140 s for all of ci here (README, "Regression check")
+# Rounds an undecided benchmark may reach. The whole ci check at 30 rounds took 227-245 s on a quiet day
+# (2026-12-03, about 0.9 s per worker pair); its 10 same-code runs, re-decided at this level, left 1-4
+# benchmarks (2.7 on average) undecided after 30 rounds: 20 more rounds for 3 of them add about 55 s, which
+# still fits in 5 minutes. Under load every benchmark may need them (README, "Regression check").
+DEFAULT_MAX_ROUNDS = 50
+EXTRA_ROUNDS = 10  # rounds added at a time to an undecided benchmark; each addition is one more look
 DEFAULT_THRESHOLD = 0.05  # smallest slowdown that counts; below the 10% the gate is meant to catch
 WORKER_TIMEOUT_FLOOR = 60.0  # seconds any worker subprocess gets, whatever its scenario
 REQUIRED_FLAGS = ("--producers", "--consumers", "--capacity", "--items", "--processes", "--values",
@@ -69,6 +82,8 @@ class CheckOptions:
     seed: int
     repo: Path
     inject: tuple[str, float] | None  # (variant, factor) on the head side only
+    max_rounds: int = DEFAULT_MAX_ROUNDS  # rounds an undecided benchmark may reach (>= rounds)
+    allow_missing: bool = False  # a design only one side has does not fail the check
 
 
 @dataclass
@@ -96,6 +111,7 @@ class Measure:
     cell: Cell
     rounds: list[dict] = field(default_factory=list)  # {"order", "base", "head"}: values per worker
     failure: dict | None = None  # {"side", "status", "reason"}
+    seconds: float = 0.0  # wall time its workers took
 
 
 def _git(repo: Path, *args: str, check: bool = True) -> str:
@@ -247,6 +263,12 @@ class _Sides:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def looks(rounds: int, max_rounds: int) -> int:
+    """How many times a benchmark's interval may be computed: after `rounds`, then after each EXTRA_ROUNDS
+    more (the last addition perhaps shorter) until `max_rounds`."""
+    return 1 + max(0, -(-(max_rounds - rounds) // EXTRA_ROUNDS))
+
+
 def _check_commit(side: Side, metadata: dict) -> None:
     """Fail when a worker's results say it ran code from another commit than its side's."""
     found = str(metadata.get("prodcon_git_commit", ""))
@@ -256,17 +278,17 @@ def _check_commit(side: Side, metadata: dict) -> None:
 
 
 def _measure_rounds(measures: list[Measure], sides: dict[str, Side], options: CheckOptions, env: dict,
-                    spin_rate: float, rng: random.Random, tmp: Path, progress, whole: set[tuple[str, str]]
-                    ) -> None:
-    """Run options.rounds rounds of every benchmark in `measures` that has not failed, appending to them.
+                    spin_rate: float, rng: random.Random, tmp: Path, progress, whole: set[tuple[str, str]],
+                    count: int | None = None) -> None:
+    """Run `count` (default options.rounds) rounds of every benchmark in `measures` that has not failed.
 
-    `whole` holds the (benchmark, side) pairs already run once as a whole `bench run` (parent with its depth
-    run, and worker); a pair's first run is one, and joins `whole` when it succeeds; every later run is
-    pyperf's worker alone (side_command's worker=True, in worker_environ's environment).
+    The rounds are appended to each Measure. `whole` holds the (benchmark, side) pairs already run once as a
+    whole `bench run` (parent with its depth run, and worker); a pair's first run is one, and joins `whole`
+    when it succeeds; every later run is pyperf's worker alone (side_command's worker=True, in
+    worker_environ's environment). Every result's commit is checked against its side's (_check_commit).
     """
-    checked: set[str] = set()
     alone_env = worker_environ(env)
-    for _ in range(options.rounds):
+    for _ in range(options.rounds if count is None else count):
         for measure in measures:
             if measure.failure:
                 continue
@@ -278,19 +300,36 @@ def _measure_rounds(measures: list[Measure], sides: dict[str, Side], options: Ch
                 alone = (measure.cell.name, label) in whole
                 cmd = side_command(side, measure.cell, options.profile, output, spin_rate, options.inject,
                                    worker=alone)
+                began = time.monotonic()
                 values, meta = run_worker(side, measure.cell, cmd, output, alone_env if alone else env,
                                           _worker_timeout(measure.cell, options.profile))
+                measure.seconds += time.monotonic() - began
                 if values is None:
                     measure.failure = {"side": label, **meta}
                     break
                 whole.add((measure.cell.name, label))
-                if label not in checked:
-                    _check_commit(side, meta)
-                    checked.add(label)
+                _check_commit(side, meta)
                 found[label] = values
             else:
                 measure.rounds.append(found)
             progress.update(1)
+
+
+def _settle(measures: list[Measure], sides: dict[str, Side], options: CheckOptions, env: dict,
+            spin_rate: float, rng: random.Random, tmp: Path, progress, whole: set[tuple[str, str]],
+            level: float) -> None:
+    """Add rounds, EXTRA_ROUNDS at a time, to every benchmark of `measures` still undecided, until it is
+    decided or has options.max_rounds rounds (as many looks as looks() counts)."""
+    while True:
+        pending = [measure for measure in measures if not measure.failure
+                   and len(measure.rounds) < options.max_rounds
+                   and _row(measure, level, options.threshold)["verdict"] == "undecided"]
+        if not pending:
+            return
+        count = min(EXTRA_ROUNDS, options.max_rounds - max(len(measure.rounds) for measure in pending))
+        progress.total += count * len(pending)
+        progress.refresh()
+        _measure_rounds(pending, sides, options, env, spin_rate, rng, tmp, progress, whole, count)
 
 
 def _row(measure: Measure, level: float, threshold: float) -> dict:
@@ -298,6 +337,7 @@ def _row(measure: Measure, level: float, threshold: float) -> dict:
     ratios = [gate_stats.round_ratio(r["base"], r["head"]) for r in measure.rounds]
     medians = {label: [statistics.median(r[label]) for r in measure.rounds] for label in ("base", "head")}
     row = {"benchmark": measure.cell.name, "variant": measure.cell.variant, "rounds": len(ratios),
+           "wall_s": round(measure.seconds, 1),
            "failure": measure.failure, "round_ratios": ratios, "orders": [r["order"] for r in measure.rounds],
            "base_s": statistics.median(medians["base"]) if ratios else None,
            "head_s": statistics.median(medians["head"]) if ratios else None}
@@ -310,10 +350,24 @@ def _row(measure: Measure, level: float, threshold: float) -> dict:
     return row
 
 
-def run_check(options: CheckOptions) -> dict:
-    """Measure both sides round by round, re-measure flagged benchmarks, return the report (see check_report).
+def _inject_target(options: CheckOptions, sides: dict[str, Side], chosen: list[Cell]) -> None:
+    """UsageError when --inject-slowdown names a design no compared benchmark runs (nothing injected)."""
+    if not options.inject or any(cell.variant == options.inject[0] for cell in chosen):
+        return
+    variant = options.inject[0]
+    for label in ("head", "base"):
+        if variant not in sides[label].designs:
+            raise UsageError(f"--inject-slowdown {variant}: {sides[label].describe()} has no design "
+                             f"{variant}; nothing would be injected")
+    raise UsageError(f"--inject-slowdown {variant}: no compared benchmark runs that design")
 
-    The report's "exit_status" is 1 when a benchmark regressed (confirmed) or failed on either side, else 0.
+
+def run_check(options: CheckOptions) -> dict:
+    """Measure both sides round by round, settle undecided benchmarks, re-measure flagged ones; the report.
+
+    The report (see check_report) has "exit_status" from gate_stats.exit_status: 1 when a benchmark was
+    slower (confirmed), failed on either side, or is on one side only (unless options.allow_missing); else
+    3 when one stayed undecided; else 0. Bad input raises UsageError.
     """
     from tqdm import tqdm  # the check's process only
 
@@ -326,11 +380,16 @@ def run_check(options: CheckOptions) -> dict:
         raise UsageError(f"--only {options.only!r} matches no benchmark of profile {options.profile.name}")
     if options.inject and not any(cell.variant == options.inject[0] for cell in chosen):
         raise UsageError(f"--inject-slowdown {options.inject[0]}: no chosen benchmark runs that design")
-    level = gate_stats.family_level(len(chosen))
+    if options.max_rounds < options.rounds:
+        raise UsageError(f"--max-rounds {options.max_rounds} is below --rounds {options.rounds}")
+    looked = looks(options.rounds, options.max_rounds)
+    level = gate_stats.family_level(len(chosen), looks=looked)
     need = gate_stats.min_rounds(level)
     if options.rounds < need:
         raise UsageError(f"--rounds {options.rounds} cannot decide {len(chosen)} benchmarks at level "
-                         f"{level:.4f}: the sign test needs at least {need} rounds")
+                         f"{level:.4f} ({gate_stats.ALPHA * 100:g}% over {len(chosen)} benchmarks and "
+                         f"{looked} looks, --max-rounds {options.max_rounds}): the sign test needs at least "
+                         f"{need} rounds")
     repo = repository(options.repo)
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     started, load_start = time.monotonic(), load_average()
@@ -343,9 +402,10 @@ def run_check(options: CheckOptions) -> dict:
             missing = [cell.name for cell in chosen if cell.variant not in sides["head"].designs]
             new = [cell.name for cell in chosen if cell.variant not in sides["base"].designs]
             chosen = [cell for cell in chosen if cell.name not in missing and cell.name not in new]
+            _inject_target(options, sides, chosen)
             if not chosen:
                 raise UsageError("no benchmark left that both sides can run (designs missing on one side)")
-            level = gate_stats.family_level(len(chosen))
+            level = gate_stats.family_level(len(chosen), looks=looked)
             if options.inject and "--inject-slowdown" not in sides["head"].flags:
                 raise UsageError(f"{sides['head'].describe()}: its `bench run` has no --inject-slowdown")
             for cell in chosen:  # flags every side needs, checked before anything runs
@@ -355,41 +415,49 @@ def run_check(options: CheckOptions) -> dict:
             rng = random.Random(options.seed)
             measures = [Measure(cell) for cell in chosen]
             whole: set[tuple[str, str]] = set()  # depth run done: see _measure_rounds
+            steps = (sides, options, env, spin_rate, rng, holder.tmp)
             with tqdm(total=options.rounds * len(chosen), unit="pair", file=sys.stderr, mininterval=1.0,
                       desc="check: worker pairs") as progress:
-                _measure_rounds(measures, sides, options, env, spin_rate, rng, holder.tmp, progress, whole)
+                _measure_rounds(measures, *steps, progress, whole)
+                _settle(measures, *steps, progress, whole, level)
                 rows = [_row(measure, level, options.threshold) for measure in measures]
                 flagged = [measure for measure, row in zip(measures, rows, strict=True)
-                           if row["verdict"] == "regression"]
+                           if row["verdict"] == "slower"]
                 again = [Measure(measure.cell) for measure in flagged]
                 progress.total += options.rounds * len(again)
                 progress.refresh()
-                _measure_rounds(again, sides, options, env, spin_rate, rng, holder.tmp, progress, whole)
+                _measure_rounds(again, *steps, progress, whole)
+                _settle(again, *steps, progress, whole, level)
             for measure in again:
                 row = next(row for row in rows if row["benchmark"] == measure.cell.name)
                 second = _row(measure, level, options.threshold)
                 row["first"] = {key: row[key] for key in ("ratio", "low", "high", "verdict", "round_ratios",
-                                                           "orders", "base_s", "head_s")}
-                for key in ("ratio", "low", "high", "round_ratios", "orders", "base_s", "head_s", "failure"):
+                                                           "orders", "base_s", "head_s", "rounds")}
+                for key in ("ratio", "low", "high", "round_ratios", "orders", "base_s", "head_s", "failure",
+                            "rounds"):
                     row[key] = second[key]
-                row["verdict"] = second["verdict"] if second["verdict"] in ("regression", "failed") \
+                row["wall_s"] += second["wall_s"]
+                row["verdict"] = second["verdict"] if second["verdict"] in ("slower", "failed", "undecided") \
                     else "not confirmed"
         finally:
             holder.close()
-    failed = [row for row in rows if row["verdict"] == "failed"]
-    regressed = [row for row in rows if row["verdict"] == "regression"]
+    verdicts = [row["verdict"] for row in rows]
+    unaccepted = 0 if options.allow_missing else len(missing) + len(new)
     return {
         "format": 1, "mode": "rounds", "profile": options.profile.name, "only": options.only,
         "base": _describe(sides["base"]), "head": _describe(sides["head"]),
-        "rounds": options.rounds, "seed": options.seed, "threshold": options.threshold,
-        "alpha": gate_stats.ALPHA, "level": level, "interval": "sign test over rounds",
+        "rounds": options.rounds, "max_rounds": options.max_rounds, "extra_rounds": EXTRA_ROUNDS,
+        "looks": looked, "seed": options.seed, "threshold": options.threshold,
+        "alpha": gate_stats.ALPHA, "level": level, "min_rounds": gate_stats.min_rounds(level),
+        "interval": "sign test over rounds",
         "injected": None if options.inject is None else
         {"variant": options.inject[0], "factor": options.inject[1]},
         "spin_rate": spin_rate, "values_per_worker": options.profile.values,
         "warmups_per_worker": options.profile.warmups, "load_start": load_start,
         "load_end": load_average(), "wall_s": round(time.monotonic() - started, 1),
-        "benchmarks": rows, "failed": [], "missing": missing, "new": new, "drift_warning": None,
-        "exit_status": 1 if failed or regressed else 0,
+        "benchmarks": rows, "failed": [], "missing": missing, "new": new,
+        "allow_missing": options.allow_missing, "drift_warning": None,
+        "exit_status": gate_stats.exit_status(verdicts, 0, unaccepted),
     }
 
 
@@ -420,6 +488,8 @@ def options_from_args(args) -> CheckOptions:
     threshold = parse_threshold(args.threshold)
     if not re.fullmatch(r"\d+", args.rounds or ""):
         raise UsageError(f"--rounds must be a whole number, got {args.rounds!r}")
+    if args.max_rounds is not None and not re.fullmatch(r"\d+", args.max_rounds):
+        raise UsageError(f"--max-rounds must be a whole number, got {args.max_rounds!r}")
     if args.seed is not None and not re.fullmatch(r"\d+", args.seed):
         raise UsageError(f"--seed must be a whole number, got {args.seed!r}")
     inject = None
@@ -433,4 +503,7 @@ def options_from_args(args) -> CheckOptions:
         only=args.only, threshold=threshold, rounds=int(args.rounds),
         seed=int(args.seed) if args.seed is not None else random.SystemRandom().randrange(2**32),
         repo=Path(args.repo).resolve() if args.repo else ROOT, inject=inject,
+        max_rounds=int(args.max_rounds) if args.max_rounds is not None else max(DEFAULT_MAX_ROUNDS,
+                                                                                 int(args.rounds)),
+        allow_missing=args.allow_missing,
     )

@@ -1,7 +1,9 @@
 """The report of `bench check` as text lines, markdown lines (a CI job summary) or JSON.
 
-Compute, then format: bench/check.py and bench/baseline.py return a report dict; these functions only turn
-it into lines. Rows are sorted by ratio, slowest first; the footer gives the gate's resolution (rounds or
+Compute, then format: bench/check.py and bench/baseline.py return a report dict (its "exit_status" from
+gate_stats.exit_status); these functions only turn it into lines. The last line says "no regression" only
+when every benchmark was decided and nothing failed or was missing; otherwise it names what was not.
+Rows are sorted by ratio, slowest first; the footer gives the gate's resolution (rounds or
 processes, the level, how wide the intervals were) so a reader sees what the gate could have seen.
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import json
 import statistics
+
+from bench import gate_stats
 
 __all__ = ["format_report", "FORMATS"]
 
@@ -41,13 +45,16 @@ def _interval(row: dict) -> str:
 def _verdict(row: dict) -> str:
     verdict = row["verdict"]
     first = row.get("first")
-    if first and verdict == "regression":
-        return f"regression (confirmed; first pass {first['ratio']:.3f})"
-    if first:
-        return f"not confirmed (first pass {first['ratio']:.3f} flagged, re-measured {_ratio(row['ratio'])})"
+    flagged = f"first pass {first['ratio']:.3f} flagged" if first else ""
     if verdict == "failed" and row.get("failure"):
         failure = row["failure"]
-        return f"{failure['status']} on {failure['side']}: {failure['reason']}"
+        text = f"{failure['status']} on {failure['side']}: {failure['reason']}"
+        return f"{text} (in the re-measure; {flagged})" if first else text
+    if first and verdict == "slower":
+        return f"slower (confirmed; first pass {first['ratio']:.3f})"
+    if first:
+        word = "undecided" if verdict == "undecided" else "not confirmed"
+        return f"{word} ({flagged}, re-measured {_ratio(row['ratio'])})"
     return verdict
 
 
@@ -61,13 +68,28 @@ def _sorted(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda row: (row["ratio"] is not None, row["ratio"] or 0.0), reverse=True)
 
 
+def _percent(level: float) -> str:
+    return f"{level * 100:.4g}%"
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
 def _resolution(report: dict) -> str:
     rows = [row for row in report["benchmarks"] if row.get("low") is not None]
     count = len(report["benchmarks"])
-    unit = (f"{report['rounds']} rounds per benchmark (seed {report['seed']})" if report["mode"] == "rounds"
-            else "one median per worker process")
+    if report["mode"] == "rounds":
+        unit = f"{report['rounds']} rounds per benchmark"
+        if report["max_rounds"] > report["rounds"]:
+            unit += f", up to {report['max_rounds']} while undecided"
+        unit += f" (seed {report['seed']})"
+    else:
+        unit = "one median per worker process"
+    looks = f" and up to {report['looks']} looks" if report.get("looks", 1) > 1 else ""
     text = (f"{unit}; intervals: {report['interval']}, level {report['level'] * 100:.2f}% "
-            f"({report['alpha'] * 100:g}% family-wise over {_plural(count, 'benchmark')}); threshold "
+            f"({report['alpha'] * 100:g}% family-wise over {_plural(count, 'benchmark')}{looks}); threshold "
             f"{report['threshold'] * 100:g}%")
     if rows:
         widths = {row["benchmark"]: (row["high"] - row["low"]) / row["ratio"] for row in rows}
@@ -77,18 +99,50 @@ def _resolution(report: dict) -> str:
     return text
 
 
+def _undecided(report: dict, rows: list[dict]) -> str:
+    """Why `rows` (the undecided ones) are undecided, in a few words."""
+    level = _percent(report["level"])
+    blind = [row for row in rows if row.get("low") is None]
+    wide = [row for row in rows if row.get("low") is not None]
+    reasons = []
+    if blind:
+        some = f"{len(blind)} with " if wide else ""
+        if report["mode"] == "stored":
+            counts = sorted({tuple(row["processes"]) for row in blind})
+            said = " or ".join(f"{a} and {b}" for a, b in counts)
+            reasons.append(f"{some}{said} worker processes; at {level} Mann-Whitney needs at least "
+                           f"{report['min_processes']} a side")
+        else:
+            counts = sorted({row["rounds"] for row in blind})
+            reasons.append(f"{some}{' or '.join(map(str, counts))} rounds; at {level} the sign test needs "
+                           f"at least {report['min_rounds']}")
+    if wide:
+        named = _names([f"{row['benchmark']} {_interval(row)}" for row in wide], 3)
+        reasons.append(f"intervals reaching past the {report['threshold'] * 100:g}% threshold: {named}")
+    total = _plural(len(report["benchmarks"]), "benchmark")
+    return f"undecided: {len(rows)} of {total} ({'; '.join(reasons)})"
+
+
 def _headline(report: dict) -> str:
-    regressed = [row["benchmark"] for row in report["benchmarks"] if row["verdict"] == "regression"]
-    failed = [row["benchmark"] for row in report["benchmarks"] if row["verdict"] == "failed"]
-    failed += [entry["benchmark"] for entry in report.get("failed", [])]
+    rows = report["benchmarks"]
+    slower = [row["benchmark"] for row in rows if row["verdict"] == "slower"]
+    failed = [row["benchmark"] for row in rows if row["verdict"] == "failed"]
+    failed += [f"{entry['benchmark']} ({entry['side']})" for entry in report.get("failed", [])]
+    undecided = [row for row in rows if row["verdict"] == "undecided"]
+    one_side = report["missing"] + report["new"]
     parts = []
-    if regressed:
-        plural = "s" if len(regressed) > 1 else ""
-        parts.append(f"{len(regressed)} regression{plural}: {', '.join(regressed)}")
+    if slower:
+        parts.append(f"{len(slower)} slower: {_names(slower)}")
     if failed:
-        parts.append(f"{len(failed)} failed: {', '.join(failed)}")
-    count = len(report['benchmarks'])
-    return "; ".join(parts) if parts else f"no regression in {_plural(count, 'benchmark')}"
+        parts.append(f"{len(failed)} failed: {_names(failed)}")
+    if one_side and not report.get("allow_missing"):
+        parts.append(f"{len(one_side)} on one side only (--allow-missing accepts them): {_names(one_side)}")
+    if undecided:
+        parts.append(_undecided(report, undecided))
+    if parts:
+        return "; ".join(parts)
+    allowed = f" ({len(one_side)} on one side only, allowed)" if one_side else ""
+    return f"no regression in {_plural(len(rows), 'benchmark')}{allowed}"
 
 
 def _warnings(report: dict) -> list[str]:
@@ -134,8 +188,9 @@ def format_text(report: dict) -> list[str]:
 
 def format_markdown(report: dict) -> list[str]:
     """The report as markdown lines, for a CI job summary."""
-    regressed = any(row["verdict"] == "regression" for row in report["benchmarks"])
-    mark = "regression" if regressed else "failed" if report["exit_status"] else "ok"
+    slower = any(row["verdict"] == "slower" for row in report["benchmarks"])
+    mark = ("slower" if slower else "failed" if report["exit_status"] == gate_stats.EXIT_FAILED
+            else "undecided" if report["exit_status"] == gate_stats.EXIT_UNDECIDED else "ok")
     lines = [f"### bench check: {mark}", "", f"- {report['base']['text']}", f"- {report['head']['text']}"]
     lines += [f"- **{warning}**" for warning in _warnings(report)]
     count = "rounds" if report["mode"] == "rounds" else "processes"
@@ -143,7 +198,7 @@ def format_markdown(report: dict) -> list[str]:
               "|---|---:|---:|---:|---|---:|---|"]
     for row in _sorted(report["benchmarks"]):
         verdict = _verdict(row).replace("|", "\\|")
-        verdict = f"**{verdict}**" if row["verdict"] in ("regression", "failed") else verdict
+        verdict = f"**{verdict}**" if row["verdict"] in ("slower", "failed", "undecided") else verdict
         lines.append(f"| `{row['benchmark']}` | {_time(row['base_s'])} | {_time(row['head_s'])} | "
                      f"{_ratio(row['ratio'])} | {_interval(row)} | {_count(row)} | {verdict} |")
     lines += ["", _resolution(report), ""]

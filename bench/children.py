@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["interruptible", "kill_tree", "run_child"]
+__all__ = ["interruptible", "held_interrupts", "kill_tree", "run_child"]
 
 
 class _Interrupts:
@@ -55,6 +55,14 @@ def interruptible() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextmanager
+def held_interrupts() -> Iterator[None]:
+    """Within `interruptible()`, an interrupt during the block waits for its end (e.g. files and the
+    run.json that lists them written together)."""
+    with _INTERRUPTS.held():
+        yield
 
 
 def kill_tree(process: subprocess.Popen) -> None:

@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bench.check import DEFAULT_ROUNDS, DEFAULT_THRESHOLD  # the check's defaults, said once
+    from bench.check import DEFAULT_MAX_ROUNDS, DEFAULT_ROUNDS, DEFAULT_THRESHOLD  # the check's defaults
 
     """The parser for `python -m bench`."""
     parser = _Parser(prog="python -m bench", description="Producer/consumer designs, measured.")
@@ -58,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", metavar="DIR",
                          help="comparison folder (default: compare-A-vs-B beside RUN_B)")
 
-    check = commands.add_parser("check", help="regression check: head vs base, both measured now (exit 1 "
-                                "on a regression)")
+    check = commands.add_parser("check", help="regression check: head vs base, both measured now (exit 0 "
+                                "only when every benchmark is decided and none slower)", epilog=CHECK_EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("--base", metavar="REF", help="git ref to compare against (measured in a worktree)")
     check.add_argument("--head", metavar="REF", help="git ref to check (default: the working tree as it is)")
     check.add_argument("--baseline", nargs="?", const="", metavar="RUN_OR_SUITE",
@@ -71,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"smallest slowdown that counts (default {DEFAULT_THRESHOLD})")
     check.add_argument("--rounds", metavar="N", help="rounds per benchmark, one worker per side each "
                        f"(default {DEFAULT_ROUNDS})")
+    check.add_argument("--max-rounds", metavar="N", help="rounds an undecided benchmark may reach, 10 more "
+                       f"at a time (default {DEFAULT_MAX_ROUNDS}, or --rounds if higher)")
+    check.add_argument("--allow-missing", action="store_true",
+                       help="a benchmark present on one side only is listed but does not fail the check")
     check.add_argument("--seed", metavar="N", help="seed of the side order in each round (default: random, "
                        "printed)")
     check.add_argument("--format", default="text", metavar="FORMAT", help="text (default), markdown or json")
@@ -84,12 +89,52 @@ def build_parser() -> argparse.ArgumentParser:
                           "results/baseline/")
     baseline.add_argument("run_dir", metavar="RUN_DIR", help="a finished run folder of `bench all`")
 
+    rounds = commands.add_parser("rounds", help="(a worker of `bench all`) one process measures a "
+                                 "scenario's designs in rounds, in random order")
+    rounds.add_argument("designs", metavar="D1,D2,...", help="the designs, separated by commas")
+    rounds.add_argument("--rounds", default="5", metavar="N", help="rounds of every design (default 5)")
+    rounds.add_argument("--warmups", default="1", metavar="N", help="warm-up runs of each design (default 1)")
+    rounds.add_argument("--seed", default="0", metavar="N", help="seed of the rounds' orders (default 0)")
+    rounds.add_argument("--budget", metavar="SECONDS",
+                        help="cut the rounds to fit this time at the last warm-up round's pace (at least 1)")
+    rounds.add_argument("--output", metavar="FILE", help="write the pyperf suite here")
+    rounds.add_argument("--metrics", metavar="FILE", help="append one JSON line per scenario run here")
+    rounds.add_argument("--depth", action="store_true",
+                        help="first, one instrumented run per design (fails a design that overfills)")
+    add_scenario_flags(rounds, items_default=20_000)
+
+    sharing = commands.add_parser("sharing", help="does sharing a worker process (paired standings) change "
+                                  "a design's figure? paired vs alone, exit 1 if biased")
+    sharing.add_argument("variants", nargs="*", metavar="VARIANT", help="designs (default: all that run)")
+    sharing.add_argument("--processes", default="12", metavar="N",
+                         help="worker processes paired, and as many alone per design (default 12)")
+    sharing.add_argument("--rounds", default="5", metavar="N", help="rounds per process (default 5)")
+    sharing.add_argument("--seed", metavar="N",
+                         help="seed of the processes' order (default: random, printed)")
+    add_scenario_flags(sharing, items_default=20_000)
+    sharing.set_defaults(capacity="16")
+
     run = commands.add_parser("run", help="run one design on one scenario (under pyperf unless --once)")
     run.add_argument("variant", help="design name (see `list`)")
     run.add_argument("--once", action="store_true", help="one verified run, without pyperf")
     run.add_argument("--json", action="store_true", help="with --once: print one JSON object")
     add_scenario_flags(run)
     return parser
+
+
+CHECK_EPILOG = """\
+per benchmark: slower (ratio above 1 + threshold, interval above 1), improvement (the mirror),
+unchanged (the whole interval below 1 + threshold), undecided (otherwise, or too few rounds or
+worker processes for an interval at the level); --base: an undecided benchmark gets more rounds,
+up to --max-rounds, then keeps its verdict.
+
+exit status:
+  0  every benchmark decided, none slower
+  1  a benchmark slower, or failed on either side, or present on one side only (see --allow-missing)
+  2  bad input: unknown ref, unreadable or corrupt file, runs that cannot be compared (different
+     item counts, an unfinished run), --inject-slowdown naming a design no compared benchmark runs
+  3  could not decide: nothing failed, but a benchmark stayed undecided
+"""
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -167,7 +212,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Compare head with base (measured now, see bench/check.py) or two stored runs; 1 on a regression."""
+    """Compare head with base (measured now, see bench/check.py) or two stored runs; exit status as
+    CHECK_EPILOG says (gate_stats.exit_status)."""
     from bench.check_report import FORMATS, format_report  # the check's modules: scipy, git, never in workers
 
     if args.format not in FORMATS:
@@ -176,13 +222,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         from bench.baseline import BASELINE, compare_stored, load_stored
         from bench.check import parse_threshold
 
-        if args.base or args.head or args.inject_slowdown or args.rounds or args.seed or args.only:
-            raise UsageError("--baseline compares stored runs: --base, --head, --rounds, --seed, --only "
-                             "and --inject-slowdown do not apply")
+        if (args.base or args.head or args.inject_slowdown or args.rounds or args.max_rounds or args.seed
+                or args.only):
+            raise UsageError("--baseline compares stored runs: --base, --head, --rounds, --max-rounds, "
+                             "--seed, --only and --inject-slowdown do not apply")
         if not args.current:
             raise UsageError("--baseline needs --current RUN_OR_SUITE")
         threshold = parse_threshold(args.threshold)
-        report = compare_stored(load_stored(args.baseline or BASELINE), load_stored(args.current), threshold)
+        report = compare_stored(load_stored(args.baseline or BASELINE), load_stored(args.current), threshold,
+                                args.allow_missing)
     else:
         from bench.check import DEFAULT_ROUNDS, options_from_args, run_check
 
@@ -216,7 +264,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")
-    slack = workload.timer_slack_ns() if workload.set_timer_slack() else None  # equal waits (DESIGN.md)
+    # equal waits (README, "What the figures mean")
+    slack = workload.timer_slack_ns() if workload.set_timer_slack() else None
     waits = measured_waits(scenario)
     result = run_once(design, scenario, deadline_from_args(args))
     report = {
@@ -248,8 +297,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "all": cmd_all, "fidelity": cmd_fidelity, "check": cmd_check,
-            "baseline": cmd_baseline, "report": cmd_report, "compare": cmd_compare}
+def cmd_sharing(args: argparse.Namespace) -> int:
+    """Paired vs alone per design (see bench/sharing.py); exit 1 when a design is biased."""
+    import random
+
+    from bench.sharing import run_sharing
+
+    counts = {}
+    for flag in ("processes", "rounds"):
+        text = getattr(args, flag)
+        if not text.isdigit() or int(text) < 1:
+            raise UsageError(f"--{flag} must be a whole number >= 1, got {text!r}")
+        counts[flag] = int(text)
+    if args.seed is not None and not args.seed.isdigit():
+        raise UsageError(f"--seed must be a whole number, got {args.seed!r}")
+    seed = int(args.seed) if args.seed is not None else random.SystemRandom().randrange(2**32)
+    print(f"seed {seed}", file=sys.stderr)
+    apply_spin_rate(args)
+    return run_sharing([get_design(name).NAME for name in args.variants], scenario_from_args(args),
+                       counts["processes"], counts["rounds"], seed)
+
+
+def cmd_rounds(args: argparse.Namespace) -> int:
+    """Measure a scenario's designs in rounds in this process (see bench/rounds.py)."""
+    from bench.rounds import run_rounds
+
+    return run_rounds(args)
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "rounds": cmd_rounds, "sharing": cmd_sharing, "all": cmd_all,
+            "fidelity": cmd_fidelity, "check": cmd_check, "baseline": cmd_baseline, "report": cmd_report,
+            "compare": cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:

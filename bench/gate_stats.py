@@ -12,8 +12,13 @@ Two kinds of evidence feed the same verdict rule:
   processes  `bench check --baseline`: two stored runs, one median per worker process on each side, not
              paired; the interval is the inverted Mann-Whitney test over processes, never pooled values.
 
-The level is corrected for the number of benchmarks (Bonferroni): at ALPHA = 0.05 a same-code check
-flags any benchmark at most 5% of the time before the flagged ones are re-measured.
+The level is corrected for the number of benchmarks (Bonferroni) and, in `bench check --base`, for the
+times a benchmark's interval may be looked at as rounds are added: at ALPHA = 0.05 a check errs on some
+benchmark (flags it under same code, or calls it unchanged while it is slower) at most 5% of the time.
+
+A verdict is decided ("slower", "improvement", "unchanged") only when the interval says so; a benchmark
+with no interval, or whose interval reaches past 1 + threshold without lying above 1, is "undecided".
+exit_status turns the verdicts into the check's exit status (EXIT_OK ... EXIT_UNDECIDED).
 """
 
 from __future__ import annotations
@@ -23,10 +28,15 @@ import math
 import statistics
 from dataclasses import dataclass
 
-__all__ = ["ALPHA", "Verdict", "family_level", "min_rounds", "sign_interval",
-           "process_interval", "decide", "round_ratio"]
+__all__ = ["ALPHA", "Verdict", "family_level", "min_rounds", "min_processes", "sign_interval",
+           "process_interval", "decide", "round_ratio", "exit_status", "EXIT_OK", "EXIT_FAILED",
+           "EXIT_USAGE", "EXIT_UNDECIDED"]
 
 ALPHA = 0.05  # family-wise error over all benchmarks of one check
+EXIT_OK = 0  # every benchmark decided, none slower, none failed or missing
+EXIT_FAILED = 1  # a benchmark slower, failed, or missing on one side (unless missing ones are allowed)
+EXIT_USAGE = 2  # bad input: raised as UsageError, the CLI prints one line
+EXIT_UNDECIDED = 3  # nothing failed, but at least one benchmark undecided
 
 
 @dataclass(frozen=True)
@@ -36,17 +46,18 @@ class Verdict:
     ratio: float  # median of the per-round ratios, or ratio of the per-process medians' medians
     low: float | None  # interval bounds at the corrected level; None when the data cannot reach it
     high: float | None
-    status: str  # "regression", "improvement", "unchanged" or "inconclusive" (too few rounds/processes)
+    status: str  # "slower", "improvement", "unchanged" or "undecided"
 
 
-def family_level(benchmarks: int, alpha: float = ALPHA) -> float:
-    """Per-benchmark confidence level so that `benchmarks` intervals together err with chance <= alpha.
+def family_level(benchmarks: int, alpha: float = ALPHA, looks: int = 1) -> float:
+    """Per-interval confidence level: `benchmarks` x `looks` intervals together err with chance <= alpha.
 
-    Bonferroni correction; returns 1 - alpha / benchmarks.
+    Bonferroni correction; returns 1 - alpha / (benchmarks * looks). `looks`: how many times one
+    benchmark's interval may be computed as rounds are added (bench check --base), 1 for stored runs.
     """
-    if benchmarks < 1:
-        raise ValueError(f"benchmarks must be >= 1, got {benchmarks}")
-    return 1 - alpha / benchmarks
+    if benchmarks < 1 or looks < 1:
+        raise ValueError(f"benchmarks and looks must be >= 1, got {benchmarks} and {looks}")
+    return 1 - alpha / (benchmarks * looks)
 
 
 def min_rounds(level: float) -> int:
@@ -56,6 +67,18 @@ def min_rounds(level: float) -> int:
     2 * 0.5**n; returns the smallest n for which 1 - 2 * 0.5**n >= level.
     """
     return max(1, math.ceil(1 + math.log2(1 / (1 - level)) - 1e-9))
+
+
+def min_processes(level: float) -> int:
+    """Fewest worker processes a side (as many on each) for which process_interval exists at `level`.
+
+    With n against n processes the widest interval misses with chance 2 / C(2n, n); returns the smallest
+    n for which that is <= 1 - level.
+    """
+    n = 1
+    while 2 / math.comb(2 * n, n) > (1 - level) * (1 + 1e-12):
+        n += 1
+    return n
 
 
 def sign_interval(ratios: list[float], level: float) -> tuple[float, float] | None:
@@ -123,23 +146,39 @@ def process_interval(base: list[float], head: list[float], level: float) -> tupl
 
 
 def decide(ratio: float, interval: tuple[float, float] | None, threshold: float) -> Verdict:
-    """The gate's rule: "regression" when the ratio is beyond 1 + threshold and the interval lies above 1.
+    """The gate's rule: "slower" when the ratio is beyond 1 + threshold and the interval lies above 1.
 
-    "improvement" mirrors it (ratio below 1 / (1 + threshold), interval below 1); "inconclusive" when
-    there is no interval; "unchanged" otherwise.
+    "improvement" mirrors it (ratio below 1 / (1 + threshold), interval below 1); "unchanged" when the
+    whole interval lies below 1 + threshold; "undecided" otherwise, and when there is no interval (too few
+    rounds or processes for the level): the data cannot tell a slowdown beyond the threshold from none.
     """
     if interval is None:
-        return Verdict(ratio, None, None, "inconclusive")
+        return Verdict(ratio, None, None, "undecided")
     low, high = interval
     if ratio > 1 + threshold and low > 1:
-        status = "regression"
+        status = "slower"
     elif ratio < 1 / (1 + threshold) and high < 1:
         status = "improvement"
-    else:
+    elif high < 1 + threshold:
         status = "unchanged"
+    else:
+        status = "undecided"
     return Verdict(ratio, low, high, status)
 
 
 def round_ratio(base_values: list[float], head_values: list[float]) -> float:
     """One round's ratio: the median of the head worker's values over the median of the base worker's."""
     return statistics.median(head_values) / statistics.median(base_values)
+
+
+def exit_status(verdicts: list[str], failed: int, missing: int) -> int:
+    """The check's exit status from its benchmarks' verdicts, its failures and its unaccepted missing ones.
+
+    EXIT_FAILED when a verdict is "slower" or "failed", or `failed` or `missing` is not 0; else
+    EXIT_UNDECIDED when a verdict is "undecided"; else EXIT_OK. (EXIT_USAGE is bad input, raised before.)
+    """
+    if failed or missing or any(verdict in ("slower", "failed") for verdict in verdicts):
+        return EXIT_FAILED
+    if "undecided" in verdicts:
+        return EXIT_UNDECIDED
+    return EXIT_OK

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import statistics
 import sys
@@ -19,19 +20,23 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.children import interruptible, run_child
+from bench.children import held_interrupts, interruptible, run_child
+from bench.designs import all_designs
 from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.machine import ROOT, git_commit, load_average, machine_metadata
 from bench.once import deadline_for
 from bench.profiles import Cell, Profile, cells, get_profile
+from bench.scenario_run import run_scenario, store_scenario
 from bench.store import RUN_FORMAT, merge_parts, part_stem, read_run, write_json
 from variants import workload
 
-__all__ = ["run_all", "run_cell", "in_run_order", "process_spread", "RESULTS"]
+__all__ = ["run_all", "run_cell", "in_run_order", "by_scenario", "process_spread", "RESULTS",
+           "ALONE_NO_RIVAL"]
 
 RESULTS = ROOT / "results"
 BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}"  # the progress bar's layout
+ALONE_NO_RIVAL = "no other design of its scenario in this run"  # run.json's `alone` of such a cell
 CELL_TIMEOUT_FLOOR = 60.0  # seconds any benchmark subprocess gets before it is killed, whatever its size
 
 
@@ -120,6 +125,129 @@ def _run_pass(cmd: list[str], cell: Cell, profile: Profile, processes: int, dead
     return _failure_reason(tmp_metrics, output, returncode)
 
 
+def alone_reason(cell: Cell) -> str | None:
+    """Why a cell's design must run in processes of its own (its module's ALONE), or None if it can share."""
+    return getattr(all_designs()[cell.variant], "ALONE", None)
+
+
+def by_scenario(todo: list[Cell]) -> list[list[Cell]]:
+    """The cells grouped by scenario, in run order (in_run_order)."""
+    groups: dict[str, list[Cell]] = {}
+    for cell in in_run_order(todo):
+        groups.setdefault(cell.scenario.name, []).append(cell)
+    return list(groups.values())
+
+
+class _Runner:
+    """Runs the scenarios of one `bench all`: paired where designs can share a process, else alone."""
+
+    def __init__(self, profile: Profile, folder: Path, log, bar, state: dict, deadline: float | None) -> None:
+        self.profile, self.folder, self.log, self.bar = profile, folder, log, bar
+        self.state, self.deadline = state, deadline
+        self.paired: dict[str, list[Cell]] = {}  # scenario -> its cells measured in rounds, all ok
+        self.cost: dict[str, float] = {}  # scenario -> wall seconds per worker process
+
+    def _record(self, cell: Cell, entry: dict) -> None:
+        self.state["cells"][cell.name] = entry
+        write_json(self.folder / "run.json", self.state)
+        if entry["status"] != "ok":
+            self.bar.write(f"{entry['status']}: {cell.name}: {entry['reason']}", file=sys.stderr)
+
+    def alone(self, cell: Cell, why: str | None) -> None:
+        """One cell in its own pyperf processes (bench run), as every cell ran before pairing."""
+        self.bar.set_postfix_str(cell.name)
+        began = time.monotonic()
+        entry = run_cell(cell, self.profile, self.folder, self.log, self.state["spin_rate"], self.deadline)
+        entry["seconds"] = round(time.monotonic() - began, 2)  # wall time, set-up included
+        if why:
+            entry["alone"] = why
+        self._record(cell, entry)
+        self.bar.update(1)
+
+    def scenario(self, group: list[Cell]) -> None:
+        """A scenario's cells: those that can share a process in rounds (two or more), the rest alone."""
+        shared = [cell for cell in group if not alone_reason(cell)]
+        if len(shared) < 2:
+            shared = []
+        lone = [(cell, alone_reason(cell) or ALONE_NO_RIVAL)
+                for cell in group if cell not in shared]
+        if shared:
+            name = group[0].scenario.name
+            self.bar.set_postfix_str(f"{name} ({len(shared)} designs)")
+            began = time.monotonic()
+            entries, staged = run_scenario(shared, self.profile, self.folder, self.log,
+                                           self.state["spin_rate"], self.deadline, self.profile.processes, 0,
+                                           self.state["seed"])
+            seconds = time.monotonic() - began
+            self.cost[name] = seconds / self.profile.processes
+            paired_with = ",".join(sorted(cell.variant for cell in shared))
+            with held_interrupts():  # parts/ and run.json agree whenever an interrupt lands
+                store_scenario(shared, self.folder, entries, staged)
+                for cell in shared:
+                    entry = entries[cell.name]
+                    if entry["status"] == "crashed":
+                        lone.append((cell, f"{entry['reason']}; measured alone instead"))
+                        continue
+                    entry.update(seconds=round(seconds / len(shared), 2), paired_with=paired_with)
+                    if entry["status"] == "ok":
+                        entry["effort"] = [{"processes": entry["processes"], "why": "first pass"}]
+                    else:
+                        del entry["processes"]
+                    self._record(cell, entry)
+                    self.bar.update(1)
+            self.paired[name] = [cell for cell in shared if entries[cell.name]["status"] == "ok"]
+        for cell, why in lone:
+            self.alone(cell, why)
+
+    def more_effort(self, start: float) -> None:
+        """Spend what is left of the profile's budget on the least settled paired standings (+-width)."""
+        from analysis.standings import sidecar_rounds, widest_interval  # statistics: the orchestrator only
+
+        skipped: set[str] = set()
+        while True:
+            widths = {}
+            for name, paired in self.paired.items():
+                done = self.state["cells"][paired[0].name]["processes"] if paired else 0
+                if name in skipped or len(paired) < 2 or done >= self.profile.max_processes:
+                    continue
+                lines = []
+                for cell in paired:
+                    path = self.folder / "parts" / f"{part_stem(cell.name)}.metrics.jsonl"
+                    if path.exists():
+                        lines += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+                widths[name] = widest_interval(sidecar_rounds(lines))
+            ranked = sorted((w, name) for name, w in widths.items() if w == w)  # NaN: no interval yet
+            if not ranked:
+                return
+            width, name = ranked[-1]
+            cost = self.cost[name] * self.profile.more_processes
+            if not self.profile.wants_more_rounds(time.monotonic() - start, width, cost):
+                if width <= self.profile.target_width or not self.profile.more_processes:
+                    return
+                skipped.add(name)  # too costly for what is left; a cheaper scenario may still fit
+                continue
+            paired = self.paired[name]
+            self.bar.set_postfix_str(f"{name}: +-{width:.0%}, {self.profile.more_processes} more processes")
+            first = self.state["cells"][paired[0].name]["processes"]
+            count = min(self.profile.more_processes, self.profile.max_processes - first)
+            entries, staged = run_scenario(paired, self.profile, self.folder, self.log,
+                                           self.state["spin_rate"], self.deadline, count, first,
+                                           self.state["seed"])
+            with held_interrupts():
+                store_scenario(paired, self.folder, entries, staged)
+                for cell in paired:
+                    entry, added = self.state["cells"][cell.name], entries[cell.name]
+                    if added["status"] != "ok":  # crashed too: its earlier parts are gone, its cell failed
+                        entry.update(status="failed" if added["status"] == "crashed" else added["status"],
+                                     reason=added["reason"])
+                    else:
+                        entry["processes"] += added["processes"]
+                        entry["effort"].append({"processes": added["processes"],
+                                                "why": f"widest standing interval +-{width:.1%}"})
+                    self._record(cell, entry)
+            self.paired[name] = [cell for cell in paired if self.state["cells"][cell.name]["status"] == "ok"]
+
+
 def in_run_order(chosen: list[Cell]) -> list[Cell]:
     """Scenario by scenario (in the profile's order), each scenario's designs back to back.
 
@@ -177,7 +305,8 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
         # cpu work is calibrated once per run, so that cpu:20us is the same work in every benchmark
         state = {"format": RUN_FORMAT, "profile": profile.name, "only": only, "cells": {},
                  "spin_rate": workload.spins_per_second(), "command": command}
-    state.update(git_commit=git_commit(), machine=machine_metadata(), pyperf_effort=profile.pyperf_flags())
+    state.update(git_commit=git_commit(), machine=machine_metadata(), pyperf_effort=profile.pyperf_flags(),
+                 paired_effort=profile.paired_effort())
     state.setdefault("started", datetime.now(UTC).isoformat(timespec="seconds"))
     state.setdefault("load_start", load_average())
     todo = []
@@ -192,21 +321,16 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
 
     from tqdm import tqdm  # the orchestrator only
 
+    state.setdefault("seed", random.SystemRandom().randrange(2**32))  # of every worker's round order
     start = time.monotonic()
     with interruptible():
         try:
             with open(folder / "pyperf.log", "a", encoding="utf-8") as log, tqdm(
                     total=len(todo), unit="bench", file=sys.stderr, mininterval=0.5, bar_format=BAR) as bar:
-                for cell in todo:
-                    bar.set_postfix_str(cell.name)
-                    began = time.monotonic()
-                    entry = run_cell(cell, profile, folder, log, state["spin_rate"], deadline)
-                    entry["seconds"] = round(time.monotonic() - began, 2)  # wall time, set-up included
-                    state["cells"][cell.name] = entry
-                    write_json(folder / "run.json", state)
-                    if entry["status"] != "ok":
-                        bar.write(f"{entry['status']}: {cell.name}: {entry['reason']}", file=sys.stderr)
-                    bar.update(1)
+                runner = _Runner(profile, folder, log, bar, state, deadline)
+                for group in by_scenario(todo):
+                    runner.scenario(group)
+                runner.more_effort(start)
         except KeyboardInterrupt:
             _finish(folder, state, chosen, time.monotonic() - start, interrupted=True)
             print(f"interrupted; finished benchmarks are kept in {folder}\n"

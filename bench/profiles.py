@@ -1,7 +1,7 @@
 """The profiles: which cells of the matrix `bench all` runs, and how hard pyperf works on each.
 
-The matrix is not a blind cross product (DESIGN.md): throughput over topology x capacity with no work;
-consumer work at a few topologies; arrival patterns at one topology with a slow consumer (the bursty
+The matrix is not a blind cross product (README, "Profiles"): throughput over topology x capacity with no
+work; consumer work at a few topologies; arrival patterns at one topology with a slow consumer (the bursty
 network producer feeding a slow database consumer). Item counts are fixed per kind of cell and recorded in
 every benchmark's metadata, because the count changes the figure.
 """
@@ -49,6 +49,14 @@ class Profile:
     # slowest process's median over the fastest's above spread_limit) gets more_processes more
     more_processes: int = 0
     spread_limit: float = float("inf")
+    # paired scenarios (bench/rounds.py): each worker process runs every design `rounds` times; after the
+    # first pass, `bench all` adds more_processes at a time to the scenario whose standings are known least
+    # well, until each is within +-target_width or the benchmarks have taken budget_s seconds
+    rounds: int = 1
+    round_budget_s: float | None = None  # per worker process: rounds cut to fit it (bench/rounds.py)
+    budget_s: float = 0.0
+    target_width: float = 0.05
+    max_processes: int = 16  # per paired scenario, first pass included
 
     def wants_more(self, cell: Cell, spread: float) -> bool:
         """Whether `cell`, whose first processes disagreed by `spread`, gets more_processes more.
@@ -57,6 +65,27 @@ class Profile:
         schedule, so more of them would cost the profile its time budget (README, "Profiles").
         """
         return bool(self.more_processes) and cell.scenario.arrival == "flat" and spread > self.spread_limit
+
+    def wants_more_rounds(self, elapsed: float, width: float, cost: float) -> bool:
+        """Whether a paired scenario whose widest standing interval is +-`width` gets more processes.
+
+        `elapsed`: the run's benchmark seconds so far; `cost`: what more_processes will take. Wide
+        intervals get effort first (the caller picks the widest); none once the budget is spent.
+        """
+        return (bool(self.more_processes) and width > self.target_width
+                and elapsed + cost <= self.budget_s)
+
+    def paired_effort(self) -> str:
+        """One line: how hard `bench all` works on a paired scenario (run.json and REPORT.md show it)."""
+        text = (f"{self.processes} worker processes per scenario, each {self.warmups} warm-up round(s) "
+                f"then up to {self.rounds} rounds")
+        if self.round_budget_s:
+            text += f" (cut to fit {self.round_budget_s:g} s)"
+        if self.more_processes and self.budget_s:
+            text += (f"; then {self.more_processes} more at a time for the scenario whose standings are "
+                     f"least settled (widest interval over +-{self.target_width:.0%}), while the run is "
+                     f"under {self.budget_s:g} s, up to {self.max_processes} per scenario")
+        return text
 
     def pyperf_flags(self, processes: int | None = None) -> list[str]:
         """The pyperf options of this profile's effort (with `processes` worker processes if given)."""
@@ -89,11 +118,11 @@ PROFILES = {
         name="quick", topologies=((1, 1), (4, 1), (1, 4), (4, 4)), capacities=(1, 16, 1024, None),
         work_topologies=((1, 1), (4, 4)), works=("cpu:20us", "io:200us"),
         arrivals=("poisson:10000",),
-        # 4 processes x 1 value: a whole process can run 1.2-1.5x slower than its neighbour, so processes,
-        # not values, are what make a median (and its interval, which needs 3) settle; 4 more processes for
-        # a closed-loop cell whose first 4 disagree by more than 15% (about 4 in 10 in a full run here)
+        # a scenario's designs share 4 worker processes, each running every design in 5 rounds after 1
+        # warm-up: processes, not values, make a median (and its interval, which needs 3) settle; then 2 more
+        # processes at a time for the scenario whose standings are least settled, within the budget
         processes=4, values=1, warmups=1, loops=1, seconds_per_cell=2.17,  # 573 s / 264, measured
-        more_processes=4, spread_limit=1.15,
+        rounds=5, round_budget_s=2.0, more_processes=2, budget_s=480.0, spread_limit=1.15,
         load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(16,), seed002_items=400,
         stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)),
@@ -105,6 +134,7 @@ PROFILES = {
         works=("cpu:20us", "cpu:200us", "io:200us", "io:1ms"),
         arrivals=("burst:100:5000", "burst:1000:10000", "poisson:5000", "poisson:15000"),
         processes=4, values=2, warmups=1, loops=1, seconds_per_cell=3.69,  # 2847 s / 771, measured
+        rounds=6, round_budget_s=4.0, more_processes=2, budget_s=2400.0,
         load_sweep=(((1, 1), (2000, 5000, 8000, 10000, 12000, 15000, 20000, 30000)),
                     ((4, 4), (5000, 10000, 15000, 20000, 30000, 40000, 60000, 80000, 120000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=1000,
@@ -115,7 +145,7 @@ PROFILES = {
     # `bench all --profile ci`, e.g. for the stored baseline)
     "ci": Profile(
         name="ci", topologies=((1, 1),), capacities=(16,), work_topologies=(), works=(), arrivals=(),
-        processes=6, values=3, warmups=1, loops=1, seconds_per_cell=3.0,
+        processes=6, values=3, warmups=1, loops=1, seconds_per_cell=3.0, rounds=3,
         extra=(("two_lock", Scenario(1, 1, SLOW_ITEMS, 1)),),  # its only capacity
     ),
 }

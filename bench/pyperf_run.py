@@ -14,8 +14,8 @@ measured waits, status and reason, and in paced cells the latency figures (bench
 benchmark, in pyperf's parent process before any worker starts, one instrumented run (bench.depth)
 fails the benchmark if the buffer ever held more than its capacity; its line has phase `depth` and the
 maximum depth (a pass that only --appends processes to a benchmark skips it: its first pass ran it).
-Every worker sets its timer slack to 1 ns first (DESIGN.md, "Equal waits"); metadata records it and the
-measured waits.
+Every worker sets its timer slack to 1 ns first (README, "What the figures mean": equal waits); metadata
+records it and the measured waits.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from bench.machine import git_commit
 from bench.once import measured_waits, run_once, run_record
 from variants import workload
 
-__all__ = ["run_pyperf", "DEFAULT_ITEMS"]
+__all__ = ["run_pyperf", "benchmark_metadata", "DEFAULT_ITEMS"]
 
-DEFAULT_ITEMS = 20_000  # under pyperf; DESIGN.md's reference figures use this count
+DEFAULT_ITEMS = 20_000  # under pyperf; the profiles' closed-loop cells use this count (README, "Profiles")
 
 
 class _Sidecar:
@@ -94,6 +94,26 @@ def _time_func(loops: int, design, scenario, deadline: float | None, sidecar: _S
     return total
 
 
+def benchmark_metadata(design, scenario, waits: dict, timer_slack: bool) -> dict:
+    """A benchmark's pyperf metadata: the design, the scenario, what makes its figure comparable."""
+    paced = workload.parse_arrival(scenario.arrival).rate is not None
+    metadata = {
+        "description": design.SUMMARY, "prodcon_variant": design.NAME, "prodcon_model": design.MODEL,
+        "prodcon_producers": scenario.producers, "prodcon_consumers": scenario.consumers,
+        "prodcon_capacity": "inf" if scenario.capacity is None else scenario.capacity,
+        "prodcon_items": scenario.items, "prodcon_arrival": scenario.arrival, "prodcon_work": scenario.work,
+        "prodcon_payload": scenario.payload, "prodcon_switch_interval": sys.getswitchinterval(),
+        "prodcon_spin_rate": workload.spins_per_second(),
+        "prodcon_git_commit": git_commit(), "prodcon_mp_start_method": multiprocessing.get_start_method(),
+        "prodcon_value": "latency" if paced else "time per item",
+        "prodcon_timer_slack_ns": workload.timer_slack_ns() if timer_slack else "unset",
+        **{f"prodcon_{key}": value for key, value in waits.items()},
+    }
+    if hasattr(os, "sched_getaffinity"):
+        metadata["prodcon_cpu_affinity"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
+    return metadata
+
+
 def run_pyperf(argv: list[str]) -> int:
     """Run one design and scenario as a pyperf benchmark; argv is what follows `run`."""
     import pyperf  # only this command needs it
@@ -108,7 +128,7 @@ def run_pyperf(argv: list[str]) -> int:
         if args.inject_slowdown:
             cmd.append(f"--inject-slowdown={args.inject_slowdown}")
 
-    timer_slack = workload.set_timer_slack()  # equal waits in every worker (DESIGN.md); threads inherit it
+    timer_slack = workload.set_timer_slack()  # equal waits (README, "What the figures mean"); threads too
     runner = pyperf.Runner(program_args=("-m", "bench", "run"), add_cmdline_args=add_flags)
     parser = runner.argparser
     parser.prog = "python -m bench run"
@@ -135,24 +155,10 @@ def run_pyperf(argv: list[str]) -> int:
 
     name = f"{design.NAME}/{scenario.name}"
     waits = measured_waits(scenario)
-    paced = workload.parse_arrival(scenario.arrival).rate is not None
-    metadata = {
-        "description": design.SUMMARY, "prodcon_variant": design.NAME, "prodcon_model": design.MODEL,
-        "prodcon_producers": scenario.producers, "prodcon_consumers": scenario.consumers,
-        "prodcon_capacity": "inf" if scenario.capacity is None else scenario.capacity,
-        "prodcon_items": scenario.items, "prodcon_arrival": scenario.arrival, "prodcon_work": scenario.work,
-        "prodcon_payload": scenario.payload, "prodcon_switch_interval": sys.getswitchinterval(),
-        "prodcon_spin_rate": workload.spins_per_second(),
-        "prodcon_git_commit": git_commit(), "prodcon_mp_start_method": multiprocessing.get_start_method(),
-        "prodcon_value": "latency" if paced else "time per item",
-        "prodcon_timer_slack_ns": workload.timer_slack_ns() if timer_slack else "unset",
-        **{f"prodcon_{key}": value for key, value in waits.items()},
-    }
+    metadata = benchmark_metadata(design, scenario, waits, timer_slack)
     injected, factor = parse_slowdown(args.inject_slowdown) if args.inject_slowdown else (None, 1.0)
     if injected == design.NAME:  # recorded, so an injected result can never pass for a real one
         metadata["prodcon_injected_slowdown"] = factor
-    if hasattr(os, "sched_getaffinity"):
-        metadata["prodcon_cpu_affinity"] = ",".join(map(str, sorted(os.sched_getaffinity(0))))
     sidecar = _Sidecar(args.metrics, name, args)
     sidecar.waits = waits
     if not args.worker and not args.append:  # once per benchmark, in its first pyperf parent process

@@ -22,7 +22,7 @@ import psutil
 import pyperf
 import pytest
 
-from bench.orchestrate import in_run_order, process_spread, run_cell
+from bench.orchestrate import ALONE_NO_RIVAL, in_run_order, process_spread, run_cell
 from bench.profiles import Cell, cells, get_profile
 from bench.store import part_stem
 from tests.cli_helpers import ROOT, alive_with, assert_no_stray_process, bench, bench_env, default_sigint
@@ -32,7 +32,8 @@ from variants.contract import Scenario
 MACHINE_KEYS = {"cpu_count", "cpu_affinity", "mp_start_method", "switch_interval_s", "python_version",
                 "pyperf_version"}
 INTERRUPT_ONLY = "^(lock_list|two_lock|queue)/"
-OK_1 = {"status": "ok", "reason": None, "processes": 1}  # run.json's entry of a benchmark that passed (smoke)
+OK_1 = {"status": "ok", "reason": None, "processes": 1,  # run.json's entry of a benchmark that passed (smoke)
+        "alone": ALONE_NO_RIVAL}  # ... with no rival in its scenario (a paired cell has paired_with instead)
 
 
 def entry(cell: dict) -> dict:
@@ -61,9 +62,11 @@ def suite_names(folder: Path) -> list[str]:
 
 
 def log_headers(folder: Path) -> list[str]:
-    """The benchmarks pyperf.log says were started, one `=== NAME` line each, in order."""
+    """The benchmarks pyperf.log says were started, in order: one `=== NAME` line each when alone, one
+    `=== NAME NAME ... (rounds worker N)` line for the designs of a scenario that one worker runs."""
     text = (folder / "pyperf.log").read_text(encoding="utf-8")
-    return [line[4:] for line in text.splitlines() if line.startswith("=== ")]
+    return [name for line in text.splitlines() if line.startswith("=== ")
+            for name in line[4:].split(" (rounds worker ")[0].split()]
 
 
 def hidden_files(folder: Path) -> list[Path]:
@@ -239,8 +242,14 @@ def test_a_hung_benchmark_times_out_and_the_run_goes_on(tmp_path):
         assert proc.returncode == 1, proc.stderr
         stuck, fine = "stuck/p1c1/capinf/flat/none", "queue/p1c1/capinf/flat/none"
         state = read_json(folder / "run.json")
-        assert entry(state["cells"][stuck]) == {"status": "timeout", "reason": "did not finish within 2 s"}
-        assert entry(state["cells"][fine]) == OK_1
+        assert entry(state["cells"][stuck]) == {"status": "timeout", "reason": "did not finish within 2 s",
+                                                "paired_with": "queue,stuck"}
+        # queue ran its round before stuck hung (paired), or after, when its worker had stopped (alone)
+        fine_entry = entry(state["cells"][fine])
+        assert fine_entry["status"] == "ok" and fine_entry["processes"] == 1
+        assert fine_entry.get("paired_with") == "queue,stuck" or fine_entry["alone"] == (
+            "its rounds worker gave no value (it stopped after another design's timeout); "
+            "measured alone instead")
         assert suite_names(folder) == [fine]
         assert f"  timeout: {stuck}: did not finish within 2 s" in proc.stdout.splitlines()
         assert proc.stdout.startswith("1 benchmarks measured, 0 n/a, 1 failed in ")
@@ -261,7 +270,10 @@ def test_a_killed_worker_fails_its_benchmark_only(tmp_path):
         state = read_json(folder / "run.json")
         assert state["cells"][killed]["status"] == "failed"
         assert "exit code -9" in state["cells"][killed]["reason"]  # pyperf's words for a worker killed by 9
-        assert entry(state["cells"][fine]) == OK_1
+        # their shared worker died naming no design: each was measured alone after it
+        lone = "its rounds worker gave no value (exit status -9); measured alone instead"
+        assert state["cells"][killed]["alone"] == lone
+        assert entry(state["cells"][fine]) == {**OK_1, "alone": lone}
         assert state["interrupted"] is False
         assert suite_names(folder) == [fine]
         assert f"  failed: {killed}: " in proc.stdout
@@ -323,32 +335,40 @@ def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
     assert_no_stray_process(str(tmp_path))
 
 
-def _pyperf_workers(variant: str, marker: str) -> list[psutil.Process]:
-    """Live pyperf workers (`bench run --worker ... VARIANT ...`) whose command line names marker."""
+def _workers(variant: str, marker: str) -> list[psutil.Process]:
+    """Live workers whose command line names marker: pyperf's (`bench run --worker ... VARIANT ...`) or
+    a rounds worker (`bench rounds ...,VARIANT,... ...`)."""
     found = []
     for proc in psutil.process_iter():
         try:
             argv = proc.cmdline()
         except psutil.Error:
             continue
-        if "--worker" in argv and variant in argv and alive_with(proc, marker):
+        ours = ("--worker" in argv and variant in argv) or ("rounds" in argv and any(
+            variant in arg.split(",") for arg in argv))
+        if ours and alive_with(proc, marker):
             found.append(proc)
     return found
 
 
 @pytest.mark.timeout(120)
 def test_an_interrupt_kills_a_hung_benchmark_and_its_workers(tmp_path):
-    """Ctrl-C while a pyperf worker hangs (deadline 60 s): the whole tree dies now, not at the deadline."""
+    """Ctrl-C while a worker hangs (deadline 60 s): the whole tree dies now, not at the deadline.
+
+    queue's cell at capacity 1 runs first and alone; then queue and stuck share a rounds worker, which hangs.
+    """
     folder = tmp_path / "run"
-    fine, stuck = "queue/p1c1/capinf/flat/none", "stuck/p1c1/capinf/flat/none"
+    fine, stuck, paired = ("queue/p1c1/cap1/flat/none", "stuck/p1c1/capinf/flat/none",
+                           "queue/p1c1/capinf/flat/none")
     orchestrator = subprocess.Popen(
-        [sys.executable, "-m", "bench", "all", "--profile", "smoke", "--only", "^(stuck|queue)/p1c1/capinf/",
+        [sys.executable, "-m", "bench", "all", "--profile", "smoke", "--only",
+         "^(stuck|queue)/p1c1/capinf/|^queue/p1c1/cap1/",
          "--deadline", "60", "--out", str(folder)], cwd=ROOT, env=bench_env("tests.fixtures.stuck"),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         preexec_fn=default_sigint)
     try:
         limit = time.monotonic() + 60
-        while not _pyperf_workers("stuck", str(tmp_path)):
+        while not _workers("stuck", str(tmp_path)):
             assert orchestrator.poll() is None, "the run ended before its stuck worker started"
             assert time.monotonic() < limit, "no stuck worker within 60 s"
             time.sleep(0.02)
@@ -366,7 +386,7 @@ def test_an_interrupt_kills_a_hung_benchmark_and_its_workers(tmp_path):
     state = read_json(folder / "run.json")
     assert state["interrupted"] is True
     assert entry(state["cells"][fine]) == OK_1
-    assert state["cells"][stuck] == {"status": "pending", "reason": None}
+    assert state["cells"][stuck] == state["cells"][paired] == {"status": "pending", "reason": None}
     assert suite_names(folder) == [fine]
 
 

@@ -26,7 +26,7 @@ def redecide(row, threshold):
     first = row.get("first")
     ratios1 = first["round_ratios"] if first else row["round_ratios"]
     v1 = verdict(ratios1, threshold)
-    if v1.status != "regression":
+    if v1.status != "slower":
         return v1, None
     if not first:  # the run's own rule did not flag it, so no re-measure: count as flagged / not caught
         return v1, "no re-measure"
@@ -42,7 +42,7 @@ for path in sc:
     for r in rep["benchmarks"]:
         if r["verdict"] != "failed":
             v1, v2 = redecide(r, rep["threshold"])
-            if v2 is not None and (v2 == "no re-measure" or v2.status == "regression"):
+            if v2 is not None and (v2 == "no re-measure" or v2.status == "slower"):
                 flagged.append(r["benchmark"])
     rule = rep.get("interval")
     firsts = [r["benchmark"].split("/")[0] + f" {r['first']['ratio']:.3f}"
@@ -70,7 +70,7 @@ for path in glob.glob(f"{d}/inj_*.json"):
     (row,) = rep["benchmarks"]
     design, factor = rep["injected"]["variant"], rep["injected"]["factor"]
     v1, v2 = redecide(row, rep["threshold"])
-    caught = v2 is not None and v2 != "no re-measure" and v2.status == "regression"
+    caught = v2 is not None and v2 != "no re-measure" and v2.status == "slower"
     table[(design, factor)].append((caught, v1, v2, rep, row))
 for (design, factor), runs in sorted(table.items()):
     n, c = len(runs), sum(r[0] for r in runs)
@@ -81,5 +81,5 @@ for (design, factor), runs in sorted(table.items()):
     own = sum(r[3]["exit_status"] == 1 for r in runs)
     print(f"{design} x{factor}: caught {c} of {n} at the ci level (own 95% verdict exit 1: {own} of {n}); "
           f"first-pass ratio median {statistics.median(ratios):.3f} [{min(ratios):.3f}-{max(ratios):.3f}]; "
-          f"not confirmed {sum(1 for r in runs if r[1].status == 'regression' and not r[0])}; "
+          f"not confirmed {sum(1 for r in runs if r[1].status == 'slower' and not r[0])}; "
           f"wall {min(walls):.0f}-{max(walls):.0f} s; load {min(loads):.1f}-{max(loads):.1f}")
