@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from analysis.latency import merged_percentiles
 from analysis.names import parse_name
-from analysis.standings import standings
+from analysis.regimes import regime_columns
+from analysis.standings import round_relative, standings
 from analysis.stats import median_interval, spread_ratio
 
 __all__ = ["FIGURES", "INTERVAL_FIGURES", "process_frame", "aggregate", "analyse"]
@@ -65,6 +66,7 @@ def aggregate(frame, processes, info: dict):
     cells = info.get("cells", {})
     figures = [name for name in FIGURES if name in processes.columns and processes[name].notna().any()]
     rows = []
+    relatives = round_relative(frame)
     for benchmark, values in frame.groupby("benchmark", sort=False):
         row = {key: values[key].iloc[0] for key in _SCENARIO if key in values.columns}
         procs = processes[processes["benchmark"] == benchmark]
@@ -83,6 +85,9 @@ def aggregate(frame, processes, info: dict):
             row.setdefault(f"{name}_min", procs[name].min())
             row.setdefault(f"{name}_max", procs[name].max())
         row["process_spread"] = spread_ratio(procs["s_per_item"])
+        relative = relatives.loc[values.index]  # paired: regimes on values the moment's noise left alone
+        basis = relative if relative.notna().all() else values["value"]
+        row.update(regime_columns(basis, values["process"], figures=values["value"]))  # analysis/regimes.py
         rows.append(row)
     models = _model_of(frame)
     measured = {row["benchmark"] for row in rows}

@@ -52,7 +52,8 @@ def _first(table, scenario: str):
 
 
 def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
-    """Designs x closed-loop scenarios, coloured by throughput relative to the scenario's fastest design."""
+    """Designs x closed-loop scenarios, coloured by throughput relative to the scenario's fastest design; a
+    cell whose values fall in separated regimes (the table's `modes` over 1) is marked 'N modes'."""
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Rectangle
 
@@ -62,19 +63,27 @@ def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
         chart.skipped = "no measured closed-loop scenario without consumer work in this run"
         return chart
     rows, designs = scenarios(cells), designs_in(style, cells)
-    fig, ax = new_figure(2.4 + 1.1 * len(designs), 1.9 + 0.46 * len(rows),
+    marked = "modes" in cells.columns and bool((cells["modes"].astype(float) > 1).any())
+    modes_note = ("\n'N modes' (top right of a cell): its values fall in N separated regimes, each one's "
+                  "figure and share in REPORT.md" if marked else "")
+    fig, ax = new_figure(2.4 + 1.1 * len(designs), 1.9 + (0.58 if marked else 0.46) * len(rows),
                          f"{caption}\ncell: items/s (median over processes) above its spread (95% interval "
                          f"over processes, or min-max of the values where there is none; '(1 value)': no "
-                         f"spread)")
+                         f"spread){modes_note}")
     grid = [[math.nan] * len(designs) for _ in rows]
     best_count: dict[str, int] = {}
     relatives = []
+    regime_cells = []
     for i, scenario in enumerate(rows):
         here = cells[cells["scenario"] == scenario]
         ok = here[(here["status"] == "ok") & here["s_per_item"].notna()]
-        fastest = ok["s_per_item"].min() if not ok.empty else math.nan
+        # relative to the fastest: the paired standing where the run has it (analysis/standings.py),
+        # so that the chart and the decision table crown the same design
+        standing = ok["standing"] if "standing" in ok.columns and ok["standing"].notna().all() else None
+        ranks = standing if standing is not None else ok["s_per_item"]
+        best = ranks.min() if not ok.empty else math.nan
         if not ok.empty:
-            winner = ok.loc[ok["s_per_item"].idxmin(), "variant"]
+            winner = ok.loc[ranks.idxmin(), "variant"]
             best_count[winner] = best_count.get(winner, 0) + 1
         for j, design in enumerate(designs):
             found = here[here["variant"] == design]
@@ -90,7 +99,7 @@ def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
                 ax.text(j, i, row["status"], ha="center", va="center", fontsize=9, color=color,
                         fontweight="bold", bbox={"facecolor": face, "edgecolor": "none", "pad": 1})
                 continue
-            relative = fastest / row["s_per_item"]
+            relative = best / (row["standing"] if standing is not None else row["s_per_item"])
             grid[i][j] = relative
             relatives.append(relative)
             low, high, _ = spread(row, "items_per_s")
@@ -102,10 +111,16 @@ def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
             dark = relative < 0.25
             ax.text(j, i, text, ha="center", va="center", fontsize=8.5, linespacing=1.1,
                     color="white" if dark else "black", fontweight="bold" if relative == 1 else "normal")
+            modes = row.get("modes")
+            if not fmt.missing(modes) and modes > 1:  # regimes (analysis/regimes.py): a median hides them
+                ax.text(j + 0.46, i - 0.41, f"{modes:.0f} modes", ha="right", va="top", fontsize=7.5,
+                        color="black", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none",
+                                             "pad": 0.8})
+                regime_cells.append(f"{design} at {scenario_label(row)} ({modes:.0f})")
     low = 10 ** math.floor(math.log10(max(min(relatives), 1e-4)))
     image = ax.imshow(grid, cmap="viridis", norm=LogNorm(vmin=min(low, 0.1), vmax=1), aspect="auto")
     bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
-    bar.set_label("items/s / fastest design's (1 = fastest)")
+    bar.set_label("fastest design's time per item / this design's (1 = fastest)")
     log_axis(bar.ax.yaxis, "ratio")
     ax.set_xticks(range(len(designs)), designs, fontsize=9)
     ax.xaxis.tick_top()
@@ -115,12 +130,17 @@ def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
     for i in range(1, len(rows)):  # a rule between topologies
         if _first(cells, rows[i])["topology"] != _first(cells, rows[i - 1])["topology"]:
             ax.axhline(i - 0.5, color="white", linewidth=3)
-    ax.set_title(f"{chart.question}\nitems/s of each design; colour relative to the fastest "
-                 f"(bold = fastest); n/a and failed cells hatched", fontsize=11)
+    paired = "standing_paired" in cells.columns and cells["standing_paired"].fillna(False).astype(bool).any()
+    judged = " (judged round by round: designs shared processes)" if paired else ""
+    ax.set_title(f"{chart.question}\nitems/s of each design; colour relative to the fastest, bold = "
+                 f"fastest{judged}; n/a and failed cells hatched", fontsize=11)
     chart.path = save(fig, folder / f"{chart.name}.png")
     wins = ", ".join(f"{name} in {count}" for name, count in
                      sorted(best_count.items(), key=lambda item: (-item[1], item[0])))
     chart.sentences.append(f"Fastest design per scenario ({len(rows)} scenarios): {wins}.")
+    if regime_cells:
+        chart.sentences.append(f"Values in separated regimes (modes), not one steady figure: "
+                               f"{'; '.join(regime_cells)}.")
     chart.sentences += [f"{note}." for note in missing_note(cells)]
     return chart
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from analysis import fmt
 from analysis.decide import FIGURE_TITLES, decisions
 from analysis.names import KINDS
+from analysis.regimes import regime_text
 from analysis.stats import MIN_PROCESSES
 from analysis.style import scenario_label
 
@@ -136,13 +137,39 @@ def _decision_lines(found: list[dict], table) -> list[str]:
             cheapest = ("-" if entry["cheapest_cpu"] is None else
                         f"{entry['cheapest_cpu']} ({fmt.seconds(entry['cheapest_cpu_value'])})")
             others = "; ".join(f"{variant} {status}" for variant, status in entry["others"].items()) or "-"
-            best = f"**{entry['best']}**"
+            best = f"**{entry['best']}**{_modes_mark(table, entry['scenario'], entry['best'])}"
             value = _value(entry["figure"], entry["best_value"])
             if kind == "paced" and entry["figure"] != "s_per_item":
                 value = f"{FIGURE_TITLES[entry['figure']]} {value}"
-            lines.append(f"| {scenario_label(first)} | {best} | {value} | {entry['runner'] or '-'} | "
+            runner = (f"{entry['runner']}{_modes_mark(table, entry['scenario'], entry['runner'])}"
+                      if entry["runner"] else "-")
+            lines.append(f"| {scenario_label(first)} | {best} | {value} | {runner} | "
                          f"{_margin(entry) if entry['runner'] else '-'} | {cheapest} | {others} |")
     return lines
+
+
+def _modes_mark(table, scenario: str, variant: str) -> str:
+    """' (N regimes)' after a design whose values in this scenario fall in separated modes, else ''."""
+    if "modes" not in table.columns:
+        return ""
+    found = table[(table["scenario"] == scenario) & (table["variant"] == variant)]
+    modes = found["modes"].iloc[0] if not found.empty else math.nan
+    return f" ({modes:.0f} regimes)" if not fmt.missing(modes) and modes > 1 else ""
+
+
+def _regime_lines(table, noisy: bool) -> list[str]:
+    """The benchmarks whose values fall in separated regimes, each mode with its share of the runs."""
+    found = [(row["benchmark"], text) for row in table.to_dict("records") if (text := regime_text(row))]
+    if not found:
+        return []
+    lines = ["", "## Regimes", "",
+             "These benchmarks' values fall in separated modes (analysis/regimes.py: at least a fifth of the "
+             "values each, 1.5x apart): their median is one mode or lies between them, so read each mode "
+             "and its share."]
+    if noisy:
+        lines.append("This run was noisy: values that cluster by worker process look like regimes, so a "
+                     "split here may be the machine's.")
+    return lines + [""] + [f"- `{name}`: {text}." for name, text in found]
 
 
 def _summary(found: list[dict], quiet: dict) -> list[str]:
@@ -238,7 +265,8 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
         *_paired_lines(table, info),
         "", *noisy_warning(quiet.get("machine", math.nan),
                            sorted(set(table.loc[table["model"].isin(ONE_THREAD_MODELS), "variant"]))),
-        "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table), "",
+        "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table),
+        *_regime_lines(table, quiet.get("machine", math.nan) > NOISY), "",
         "## Charts",
     ]
     for chart in charts:

@@ -21,7 +21,7 @@ from collections import defaultdict
 from analysis.stats import MIN_PROCESSES, median_interval, ratio_interval
 
 __all__ = ["paired_rounds", "sidecar_rounds", "process_standings", "standings", "value_figure",
-           "widest_interval"]
+           "widest_interval", "round_relative"]
 
 
 def value_figure(value_kind: str) -> str:
@@ -40,6 +40,27 @@ def paired_rounds(rows) -> dict:
             continue
         found[pid][int(number)][variant] = float(value)
     return {pid: dict(by_round) for pid, by_round in found.items()}
+
+
+def round_relative(frame):
+    """Each paired value over the geometric mean of the other designs' values in its round (else NaN).
+
+    The machine's noise of the moment falls on every design of a round alike and cancels here; what a
+    design does on its own (a regime it settles in) stays. A Series aligned with `frame`.
+    """
+    import numpy as np
+    import pandas as pd
+
+    found = pd.Series(np.nan, index=frame.index)
+    if "round" not in frame.columns or "pid" not in frame.columns:
+        return found
+    paired = frame[frame["round"].notna() & (frame["value"] > 0)]
+    logs = np.log(paired["value"])
+    keys = [paired["scenario"], paired["pid"], paired["round"]]
+    total, count = logs.groupby(keys).transform("sum"), logs.groupby(keys).transform("count")
+    others = (total - logs) / (count - 1)
+    found.loc[paired.index] = np.where(count > 1, np.exp(logs - others), np.nan)
+    return found
 
 
 def sidecar_rounds(lines: list[dict]) -> dict:
