@@ -1,7 +1,7 @@
 """The latency charts: the knee under rising load, and the percentiles of each paced scenario.
 
-Latency is the time from an item's scheduled arrival to the start of its consumption (README, "Latency and
-backpressure"). These charts are drawn only when the run's paced cells carry latency figures
+Latency is the time from an item's scheduled arrival to the start of its consumption (docs/design.md, "Latency
+and coordinated omission"). These charts are drawn only when the run's paced cells carry latency figures
 (latency_p50_s, latency_p99_s...); otherwise each is skipped with a one-line reason.
 """
 

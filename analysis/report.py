@@ -38,7 +38,7 @@ def _quantiles(values) -> dict | None:
 # should agree, so when they do not, the machine (not a design's regimes) is what moved. In an earlier quiet
 # quick run generator's and coroutine's capacity-16 cells spread 1.03-1.09x; on 2026-12-04 the one-thread
 # designs' median spread was 1.7-2.2x and two quick runs' standings moved 73% at the 90th percentile
-# (README, "Reading the results").
+# (docs/noise.md, "A noisy day").
 ONE_THREAD_MODELS = ("generator", "greenlet", "asyncio")
 NOISY = 1.25  # above this machine_noise, REPORT.md and COMPARE.md call the run noisy
 

@@ -55,11 +55,11 @@ __all__ = ["CheckOptions", "run_check", "options_from_args", "parse_threshold", 
            "DEFAULT_PROFILE", "DEFAULT_ROUNDS", "DEFAULT_MAX_ROUNDS", "EXTRA_ROUNDS"]
 
 DEFAULT_PROFILE = "ci"
-DEFAULT_ROUNDS = 30  # per benchmark and side: 20 took 140 s for all of ci here (README, "Regression check")
+DEFAULT_ROUNDS = 30  # per benchmark and side: 20 took 140 s for ci here (docs/regression-gate.md, "Rounds")
 # Rounds an undecided benchmark may reach. The whole ci check at 30 rounds took 227-245 s on a quiet day
 # (2026-12-03, about 0.9 s per worker pair); its 10 same-code runs, re-decided at this level, left 1-4
 # benchmarks (2.7 on average) undecided after 30 rounds: 20 more rounds for 3 of them add about 55 s, which
-# still fits in 5 minutes. Under load every benchmark may need them (README, "Regression check").
+# still fits in 5 minutes. Under load every benchmark may need them (docs/regression-gate.md, "Rounds").
 DEFAULT_MAX_ROUNDS = 50
 EXTRA_ROUNDS = 10  # rounds added at a time to an undecided benchmark; each addition is one more look
 DEFAULT_THRESHOLD = 0.05  # smallest slowdown that counts; below the 10% the gate is meant to catch

@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR")
     every.add_argument("--deadline", metavar="SECONDS",
                        help="watchdog deadline of each scenario run (default: derived from the scenario)")
+    every.add_argument("--alone", action="store_true",
+                       help="every cell in processes of its own, as before paired rounds (to compare)")
 
     fidelity = commands.add_parser("fidelity", help="compare the suite's figures with plain hand-timed loops")
     fidelity.add_argument("variants", nargs="*", metavar="VARIANT", help="designs to measure (default: all)")
@@ -169,7 +171,7 @@ def cmd_all(args: argparse.Namespace) -> int:
     """Run a profile's matrix (see bench/orchestrate.py)."""
     from bench.orchestrate import run_all
 
-    return run_all(args.profile, args.only, args.out, args.resume, deadline_from_args(args))
+    return run_all(args.profile, args.only, args.out, args.resume, deadline_from_args(args), args.alone)
 
 
 def cmd_fidelity(args: argparse.Namespace) -> int:
@@ -264,7 +266,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")
-    # equal waits (README, "What the figures mean")
+    # equal waits (docs/design.md, "Equal waits")
     slack = workload.timer_slack_ns() if workload.set_timer_slack() else None
     waits = measured_waits(scenario)
     result = run_once(design, scenario, deadline_from_args(args))

@@ -8,7 +8,7 @@ Two kinds of evidence feed the same verdict rule:
              (two order statistics of the ratios) bounds their median. It uses only which side of a value
              each round fell on, so designs with regimes (a worker landing 2-3x off, either side) widen it
              by a round or two; the Wilcoxon signed-rank interval, tried first, weighs how far such rounds
-             fall and widened 2-4x on them (README, "Regression check").
+             fall and widened 2-4x on them (docs/regression-gate.md, "Why the sign test").
   processes  `bench check --baseline`: two stored runs, one median per worker process on each side, not
              paired; the interval is the inverted Mann-Whitney test over processes, never pooled values.
 

@@ -37,6 +37,7 @@ __all__ = ["run_all", "run_cell", "in_run_order", "by_scenario", "process_spread
 RESULTS = ROOT / "results"
 BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}"  # the progress bar's layout
 ALONE_NO_RIVAL = "no other design of its scenario in this run"  # run.json's `alone` of such a cell
+ALONE_ASKED = "bench all --alone"
 CELL_TIMEOUT_FLOOR = 60.0  # seconds any benchmark subprocess gets before it is killed, whatever its size
 
 
@@ -141,9 +142,10 @@ def by_scenario(todo: list[Cell]) -> list[list[Cell]]:
 class _Runner:
     """Runs the scenarios of one `bench all`: paired where designs can share a process, else alone."""
 
-    def __init__(self, profile: Profile, folder: Path, log, bar, state: dict, deadline: float | None) -> None:
+    def __init__(self, profile: Profile, folder: Path, log, bar, state: dict, deadline: float | None,
+                 alone: bool = False) -> None:
         self.profile, self.folder, self.log, self.bar = profile, folder, log, bar
-        self.state, self.deadline = state, deadline
+        self.state, self.deadline, self.all_alone = state, deadline, alone
         self.paired: dict[str, list[Cell]] = {}  # scenario -> its cells measured in rounds, all ok
         self.cost: dict[str, float] = {}  # scenario -> wall seconds per worker process
 
@@ -167,9 +169,9 @@ class _Runner:
     def scenario(self, group: list[Cell]) -> None:
         """A scenario's cells: those that can share a process in rounds (two or more), the rest alone."""
         shared = [cell for cell in group if not alone_reason(cell)]
-        if len(shared) < 2:
+        if len(shared) < 2 or self.all_alone:
             shared = []
-        lone = [(cell, alone_reason(cell) or ALONE_NO_RIVAL)
+        lone = [(cell, alone_reason(cell) or (ALONE_ASKED if self.all_alone else ALONE_NO_RIVAL))
                 for cell in group if cell not in shared]
         if shared:
             name = group[0].scenario.name
@@ -274,20 +276,22 @@ def _new_folder(profile: Profile, out: str | None) -> Path:
 
 
 def run_all(profile_name: str | None, only: str | None, out: str | None, resume: str | None,
-            deadline: float | None = None) -> int:
+            deadline: float | None = None, alone: bool = False) -> int:
     """Run (or resume) a profile's matrix; print the run folder; 0 when every benchmark passed.
 
-    A resumed run keeps the profile and --only of the run it resumes.
+    A resumed run keeps the profile, --only and --alone of the run it resumes. `alone`: every cell in
+    pyperf processes of its own, none paired (to compare the two ways, docs/noise.md).
     """
     command = [sys.executable, "-m", "bench", *sys.argv[1:]]
     if resume:
-        if profile_name or only or out:
-            raise UsageError("--resume takes the profile, --only and folder of the run it resumes; "
-                             "drop --profile, --only and --out")
+        if profile_name or only or out or alone:
+            raise UsageError("--resume takes the profile, --only, --alone and folder of the run it resumes; "
+                             "drop --profile, --only, --alone and --out")
         folder = Path(resume).resolve()
         state = read_run(folder)
         profile = get_profile(state["profile"])
         only = state.get("only")
+        alone = bool(state.get("alone"))
         state.setdefault("spin_rate", workload.spins_per_second())
         state.setdefault("resumed_with", []).append(command)
         (folder / "parts").mkdir(exist_ok=True)
@@ -304,9 +308,9 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
         folder = _new_folder(profile, out)
         # cpu work is calibrated once per run, so that cpu:20us is the same work in every benchmark
         state = {"format": RUN_FORMAT, "profile": profile.name, "only": only, "cells": {},
-                 "spin_rate": workload.spins_per_second(), "command": command}
+                 "spin_rate": workload.spins_per_second(), "command": command, "alone": alone}
     state.update(git_commit=git_commit(), machine=machine_metadata(), pyperf_effort=profile.pyperf_flags(),
-                 paired_effort=profile.paired_effort())
+                 paired_effort=None if alone else profile.paired_effort())
     state.setdefault("started", datetime.now(UTC).isoformat(timespec="seconds"))
     state.setdefault("load_start", load_average())
     todo = []
@@ -327,7 +331,7 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
         try:
             with open(folder / "pyperf.log", "a", encoding="utf-8") as log, tqdm(
                     total=len(todo), unit="bench", file=sys.stderr, mininterval=0.5, bar_format=BAR) as bar:
-                runner = _Runner(profile, folder, log, bar, state, deadline)
+                runner = _Runner(profile, folder, log, bar, state, deadline, alone)
                 for group in by_scenario(todo):
                     runner.scenario(group)
                 runner.more_effort(start)

@@ -1,9 +1,9 @@
 """The profiles: which cells of the matrix `bench all` runs, and how hard pyperf works on each.
 
-The matrix is not a blind cross product (README, "Profiles"): throughput over topology x capacity with no
-work; consumer work at a few topologies; arrival patterns at one topology with a slow consumer (the bursty
-network producer feeding a slow database consumer). Item counts are fixed per kind of cell and recorded in
-every benchmark's metadata, because the count changes the figure.
+The matrix is not a blind cross product (docs/design.md, "The matrix"): throughput over topology x capacity
+with no work; consumer work at a few topologies; arrival patterns at one topology with a slow consumer (the
+bursty network producer feeding a slow database consumer). Item counts are fixed per kind of cell and recorded
+in every benchmark's metadata, because the count changes the figure.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class Profile:
         """Whether `cell`, whose first processes disagreed by `spread`, gets more_processes more.
 
         Closed-loop cells only: their processes are cheap and disagree most; a paced cell's run lasts its
-        schedule, so more of them would cost the profile its time budget (README, "Profiles").
+        schedule, so more of them would cost the profile its time budget (docs/design.md, "Effort where the
+        doubt is").
         """
         return bool(self.more_processes) and cell.scenario.arrival == "flat" and spread > self.spread_limit
 

@@ -14,7 +14,7 @@ measured waits, status and reason, and in paced cells the latency figures (bench
 benchmark, in pyperf's parent process before any worker starts, one instrumented run (bench.depth)
 fails the benchmark if the buffer ever held more than its capacity; its line has phase `depth` and the
 maximum depth (a pass that only --appends processes to a benchmark skips it: its first pass ran it).
-Every worker sets its timer slack to 1 ns first (README, "What the figures mean": equal waits); metadata
+Every worker sets its timer slack to 1 ns first (docs/design.md, "Equal waits"); metadata
 records it and the measured waits.
 """
 
@@ -41,7 +41,7 @@ from variants import workload
 
 __all__ = ["run_pyperf", "benchmark_metadata", "DEFAULT_ITEMS"]
 
-DEFAULT_ITEMS = 20_000  # under pyperf; the profiles' closed-loop cells use this count (README, "Profiles")
+DEFAULT_ITEMS = 20_000  # under pyperf, as in the profiles' closed-loop cells (docs/design.md, "The matrix")
 
 
 class _Sidecar:
@@ -128,7 +128,7 @@ def run_pyperf(argv: list[str]) -> int:
         if args.inject_slowdown:
             cmd.append(f"--inject-slowdown={args.inject_slowdown}")
 
-    timer_slack = workload.set_timer_slack()  # equal waits (README, "What the figures mean"); threads too
+    timer_slack = workload.set_timer_slack()  # equal waits (docs/design.md, "Equal waits"); threads too
     runner = pyperf.Runner(program_args=("-m", "bench", "run"), add_cmdline_args=add_flags)
     parser = runner.argparser
     parser.prog = "python -m bench run"

@@ -1,6 +1,6 @@
 """`python -m bench rounds D1,D2,... [scenario flags]`: one worker measures a scenario's designs in rounds.
 
-The worker `bench all` starts for a scenario (README, "Paired standings"). After `--warmups` rounds of
+The worker `bench all` starts for a scenario (docs/design.md, "Paired standings"). After `--warmups` rounds of
 warm-up, each of `--rounds` rounds runs every design once, in a fresh random order (seeded by `--seed`;
 every round's order goes to the sidecar), each run through the watchdog and the verifier as in
 `bench run` (bench/once.py). With `--budget`, the rounds are cut to fit it at the warm-up's pace (slow
@@ -182,7 +182,7 @@ def run_rounds(args) -> int:
             raise UsageError(f"--{flag} must be a whole number{' >= 1' if flag == 'rounds' else ''}, "
                              f"got {text!r}")
         counts[flag] = int(text)
-    timer_slack = workload.set_timer_slack()  # equal waits (README, "What the figures mean")
+    timer_slack = workload.set_timer_slack()  # equal waits (docs/design.md, "Equal waits")
     worker = _Worker(designs, scenario, args.metrics, deadline_from_args(args))
     if args.depth:
         worker.depth()

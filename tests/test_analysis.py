@@ -516,7 +516,8 @@ def test_a_report_that_fails_after_bench_all_costs_one_line_not_the_run(tmp_path
 
 
 def test_the_worker_path_never_imports_pandas_or_matplotlib():
-    code = ("import sys, bench.cli, bench.pyperf_run, bench.orchestrate, variants; "
+    code = ("import sys, bench.cli, bench.pyperf_run, bench.rounds, bench.orchestrate, bench.scenario_run, "
+            "variants; "
             "print(sorted(m for m in ('pandas', 'matplotlib', 'scipy', 'analysis') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

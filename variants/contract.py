@@ -1,7 +1,7 @@
 """The variant contract: what a scenario asks for and what a run gives back.
 
 Every design in this package takes a `Scenario` and returns an `Outcome`; the harness (package `bench`)
-verifies the outcome after the clock has stopped. See the README, "What the figures mean".
+verifies the outcome after the clock has stopped. See docs/design.md, "Verification".
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ SUMMARY = "list guarded by a Lock, pop(0), threads poll with a short sleep when 
 SEED = "000, 003"
 FIFO = True  # append at the end, pop(0) from the front
 
-POLL_INTERVAL = 50e-6  # seconds a thread asks to sleep before it looks again (about 70 us really: see README)
+# seconds a thread asks to sleep before it looks again (about 70 us really: docs/design.md, "Equal waits")
+POLL_INTERVAL = 50e-6
 
 
 class Buffer:

@@ -37,7 +37,7 @@ def Buffer(ctx, maxsize: int):  # noqa: N802 - a factory named like the other de
 def _worker(role: str, index: int, gate: StartGate, done, results, buffer, task: tuple,
             stamped: bool, stop: workload.Stop, barrier, finished) -> None:
     """One producer (task: items, offsets) or consumer (task: work, spins), from the gate to `done`."""
-    workload.set_timer_slack()  # equal waits: see the README, "What the figures mean"
+    workload.set_timer_slack()  # equal waits: see docs/design.md, "Equal waits"
     origin = gate.wait()
     cpu = time.process_time()
     got, stamps, error = [], [] if stamped else None, None

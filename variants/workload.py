@@ -364,7 +364,7 @@ def set_timer_slack(nanoseconds: int = 1) -> bool:
 
     Linux lets a sleep overrun by the slack, 50 us by default: `time.sleep(50e-6)` takes about 105 us.
     A design that busy-polls escapes that and one that sleeps pays it, so every process that runs a
-    design sets the slack to 1 ns first (README, "What the figures mean": equal waits).
+    design sets the slack to 1 ns first (docs/design.md, "Equal waits").
     """
     try:
         import ctypes
