@@ -248,3 +248,24 @@ def test_a_worker_that_dies_unexplained_leaves_its_cells_crashed(tmp_path):
     assert entries["killer/p1c1/cap16/flat/none"]["status"] == "crashed"
     assert staged["killer/p1c1/cap16/flat/none"] == ([], [])
     assert list((tmp_path / "parts").iterdir()) == []  # nothing written before store_scenario
+
+
+@pytest.mark.timeout(120)
+def test_bench_all_alone_measures_every_cell_in_its_own_processes(tmp_path):
+    folder = tmp_path / "run"
+    proc = bench("all", "--profile", "smoke", "--only", "^(queue|generator)/p1c1/capinf/", "--alone",
+                 "--out", str(folder))
+    try:
+        assert proc.returncode == 0, proc.stderr
+        state = json.loads((folder / "run.json").read_text())
+        assert state["alone"] is True and state["paired_effort"] is None
+        for design in ("queue", "generator"):
+            entry = state["cells"][f"{design}/p1c1/capinf/flat/none"]
+            assert entry["alone"] == "bench all --alone" and "paired_with" not in entry
+        log = (folder / "pyperf.log").read_text()
+        assert "rounds worker" not in log and "bench rounds" not in log
+        resumed = bench("all", "--resume", str(folder), "--alone")
+        assert resumed.returncode == 2
+        assert resumed.stderr.startswith("error: --resume takes the profile, --only, --alone and folder")
+    finally:
+        assert_no_stray_process(str(tmp_path))
