@@ -120,7 +120,7 @@ def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
     low = 10 ** math.floor(math.log10(max(min(relatives), 1e-4)))
     image = ax.imshow(grid, cmap="viridis", norm=LogNorm(vmin=min(low, 0.1), vmax=1), aspect="auto")
     bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
-    bar.set_label("fastest design's time per item / this design's (1 = fastest)")
+    bar.set_label("speed relative to the fastest (1 = fastest)")
     log_axis(bar.ax.yaxis, "ratio")
     ax.set_xticks(range(len(designs)), designs, fontsize=9)
     ax.xaxis.tick_top()
