@@ -9,11 +9,11 @@ run.json) get a row too, with their status and reason and no figures.
 
 from __future__ import annotations
 
-from analysis.latency import merged_percentiles
 from analysis.names import parse_name
 from analysis.regimes import regime_columns
 from analysis.standings import round_relative, standings
 from analysis.stats import median_interval, spread_ratio
+from runs.histograms import merged_percentiles
 
 __all__ = ["FIGURES", "INTERVAL_FIGURES", "process_frame", "aggregate", "analyse"]
 

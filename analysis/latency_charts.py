@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from analysis import fmt
 from analysis.charts import SPREAD_NOTE, Chart
 from analysis.names import format_capacity
 from analysis.style import (
@@ -25,6 +24,7 @@ from analysis.style import (
     save,
     spread,
 )
+from runs import fmt
 
 __all__ = ["SEED002", "sweep_groups", "load_chart", "percentile_chart", "seed002_cells"]
 

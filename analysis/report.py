@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from analysis import fmt
 from analysis.decide import FIGURE_TITLES, decisions
 from analysis.names import KINDS
 from analysis.regimes import regime_text
 from analysis.stats import MIN_PROCESSES
 from analysis.style import scenario_label
+from runs import fmt
 
 __all__ = ["build_report", "chart_caption", "format_report", "noise", "machine_noise", "machine_noise_text",
            "NOISY", "REPORT"]
@@ -342,7 +342,7 @@ def build_report(folder: str | Path) -> Path:
     from analysis.frame import CSV_SKIP
     from analysis.load import load_run
     from analysis.progress import steps
-    from bench.store import write_atomic
+    from runs.store import write_atomic
 
     with steps(4 + len(_CHARTS), "report") as step:
         step("reading")

@@ -22,9 +22,9 @@ import statistics
 from pathlib import Path
 
 from bench import gate_stats
-from bench.errors import UsageError
 from bench.machine import ROOT
-from bench.store import read_run, write_atomic
+from runs.errors import UsageError
+from runs.store import read_run, write_atomic
 
 __all__ = ["BASELINE", "load_stored", "compare_stored", "save_baseline"]
 

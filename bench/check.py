@@ -44,12 +44,12 @@ from pathlib import Path
 from bench import gate_stats
 from bench.children import interruptible, run_child
 from bench.designs import EXTRA_DESIGNS_ENV
-from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.inject import parse_slowdown
 from bench.machine import ROOT, load_average
 from bench.once import deadline_for
 from bench.profiles import Cell, Profile, cells, get_profile
+from runs.errors import UsageError
 
 __all__ = ["CheckOptions", "run_check", "options_from_args", "parse_threshold", "looks", "DEFAULT_THRESHOLD",
            "DEFAULT_PROFILE", "DEFAULT_ROUNDS", "DEFAULT_MAX_ROUNDS", "EXTRA_ROUNDS"]

@@ -13,6 +13,7 @@ import json
 import statistics
 
 from bench import gate_stats
+from runs import fmt
 
 __all__ = ["format_report", "FORMATS"]
 
@@ -20,12 +21,7 @@ FORMATS = ("text", "markdown", "json")
 
 
 def _time(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3f} {unit}"
-    return f"{seconds / 1e-9:.1f} ns"
+    return fmt.seconds(seconds, places=3)  # fixed decimals: the table's columns line up
 
 
 def _plural(count: int, noun: str) -> str:

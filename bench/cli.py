@@ -11,9 +11,9 @@ import os
 import sys
 
 from bench.designs import all_designs, get_design
-from bench.errors import UsageError
 from bench.flags import add_scenario_flags, apply_spin_rate, deadline_from_args, scenario_from_args
 from bench.once import run_once
+from runs.errors import UsageError
 
 __all__ = ["main"]
 

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from bench.children import held_interrupts, interruptible, run_child
 from bench.designs import all_designs
-from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.machine import ROOT, git_commit, load_average, machine_metadata
 from bench.once import deadline_for
 from bench.profiles import Cell, Profile, cells, get_profile
 from bench.scenario_run import run_scenario, store_scenario
-from bench.store import RUN_FORMAT, merge_parts, part_stem, read_run, write_json
+from runs.errors import UsageError
+from runs.store import RUN_FORMAT, merge_parts, part_stem, read_run, write_json
 from variants import workload
 
 __all__ = ["run_all", "run_cell", "in_run_order", "by_scenario", "process_spread", "RESULTS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.designs import all_designs
-from bench.errors import UsageError
+from runs.errors import UsageError
 from variants.contract import Scenario
 
 __all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells", "SEED002"]

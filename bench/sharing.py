@@ -22,9 +22,9 @@ from pathlib import Path
 
 from bench.children import interruptible, run_child
 from bench.designs import all_designs
-from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.machine import ROOT, load_average
+from runs.errors import UsageError
 from variants.contract import Scenario
 
 __all__ = ["measure_sharing", "format_sharing", "verdict", "TOLERANCE"]

@@ -26,7 +26,7 @@ from analysis.load import load_run
 from analysis.names import parse_name
 from analysis.report import chart_caption
 from analysis.stats import MIN_PROCESSES, median_interval, ratio_interval
-from bench.errors import UsageError
+from runs.errors import UsageError
 from tests.cli_helpers import ROOT, bench
 
 FIXTURE = ROOT / "tests" / "fixtures" / "runs" / "quick-subset"

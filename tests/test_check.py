@@ -30,9 +30,9 @@ from bench import check, gate_stats
 from bench.baseline import save_baseline
 from bench.check import CheckOptions, Side, side_command, worker_environ
 from bench.designs import EXTRA_DESIGNS_ENV
-from bench.errors import UsageError
 from bench.inject import parse_slowdown
 from bench.profiles import Cell, get_profile
+from runs.errors import UsageError
 from tests.cli_helpers import ROOT, assert_no_stray_process, bench, bench_env, default_sigint
 from variants.contract import Scenario
 

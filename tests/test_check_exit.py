@@ -18,8 +18,8 @@ import pytest
 
 from bench import check
 from bench.check_report import format_report
-from bench.errors import UsageError
 from bench.profiles import cells, get_profile
+from runs.errors import UsageError
 from tests.cli_helpers import bench
 
 pytestmark = pytest.mark.timeout(120)

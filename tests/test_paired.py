@@ -19,7 +19,7 @@ import pytest
 from analysis.standings import paired_rounds, sidecar_rounds, standings, widest_interval
 from bench.profiles import Cell, get_profile
 from bench.scenario_run import run_scenario
-from bench.store import part_stem
+from runs.store import part_stem
 from tests.cli_helpers import assert_no_stray_process, bench
 from variants.contract import Scenario
 
