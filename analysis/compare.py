@@ -8,7 +8,7 @@ sides in one job instead).
 
 Each benchmark's figure is pyperf's value (seconds per item, or the mean latency where the run stored
 latency); the ratio B/A is of the medians over worker processes, with a 95% bootstrap interval over
-processes (analysis/stats.py; missing with fewer than 3 processes on a side).
+processes (runs/stats.py; missing with fewer than 3 processes on a side).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 from analysis.names import KINDS
 from analysis.report import NOISY, machine_noise, machine_noise_text
 from analysis.standings import value_figure
-from analysis.stats import MIN_PROCESSES, ratio_interval
 from runs import fmt
 from runs.errors import UsageError
+from runs.stats import MIN_PROCESSES, ratio_interval
 
 __all__ = ["compare_tables", "rank_stability", "compare_runs", "format_compare", "COMPARE", "MAX_FOREST"]
 
