@@ -27,9 +27,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bench.check import DEFAULT_MAX_ROUNDS, DEFAULT_ROUNDS, DEFAULT_THRESHOLD  # the check's defaults
-
     """The parser for `python -m bench`."""
+    from bench.gate.options import DEFAULT_MAX_ROUNDS, DEFAULT_ROUNDS, DEFAULT_THRESHOLD  # --help shows them
+
     parser = _Parser(prog="python -m bench", description="Producer/consumer designs, measured.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -238,15 +238,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Compare head with base (measured now, see bench/check.py) or two stored runs; exit status as
-    CHECK_EPILOG says (gate_stats.exit_status)."""
-    from bench.check_report import FORMATS, format_report  # the check's modules: scipy, git, never in workers
+    """Compare head with base (measured now, see bench/gate/check.py) or two stored runs; exit status as
+    CHECK_EPILOG says (bench/gate/stats.exit_status)."""
+    from bench.gate.table import FORMATS, format_report  # the check's modules: scipy, git, never in workers
 
     if args.format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {args.format!r}")
     if args.baseline is not None:
-        from bench.baseline import BASELINE, compare_stored, load_stored
-        from bench.check import parse_threshold
+        from bench.gate.options import parse_threshold
+        from bench.gate.stored import BASELINE, compare_stored, load_stored
 
         if (args.base or args.head or args.inject_slowdown or args.rounds or args.max_rounds or args.seed
                 or args.only):
@@ -258,7 +258,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         report = compare_stored(load_stored(args.baseline or BASELINE), load_stored(args.current), threshold,
                                 args.allow_missing)
     else:
-        from bench.check import DEFAULT_ROUNDS, options_from_args, run_check
+        from bench.gate.check import run_check
+        from bench.gate.options import DEFAULT_ROUNDS, options_from_args
 
         if not args.base:
             raise UsageError("say what to compare: --base REF (measured now) or --baseline RUN --current RUN")
@@ -272,7 +273,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     """Copy a finished run's suite.json and run.json into results/baseline/."""
-    from bench.baseline import save_baseline
+    from bench.gate.stored import save_baseline
 
     print(save_baseline(args.run_dir))
     return 0

@@ -33,7 +33,7 @@ from bench.flags import (
     scenario_flags,
     scenario_from_args,
 )
-from bench.inject import parse_slowdown, slowed
+from bench.gate.inject import parse_slowdown, slowed
 from bench.machine import git_commit
 from bench.once import measured_waits, run_once, run_record
 from runs.errors import UsageError
