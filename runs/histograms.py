@@ -117,6 +117,4 @@ def merged_percentiles(encoded: list[str]) -> dict:
     merged, unit = merge_histograms(parts)
     if merged.get_total_count() == 0:
         return {}
-    figures = {f"latency_{name}_s": merged.get_value_at_percentile(p) * unit for name, p in PERCENTILES}
-    figures.update(latency_max_s=merged.get_max_value() * unit, latency_count=merged.get_total_count())
-    return figures
+    return {**percentiles(merged, unit), "latency_count": merged.get_total_count()}
