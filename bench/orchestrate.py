@@ -1,4 +1,4 @@
-"""`python -m bench all`: walk a profile's matrix, one pyperf benchmark per subprocess.
+"""The matrix runner of `python -m bench all` (bench/commands/all.py): a profile's matrix, in subprocesses.
 
 Each benchmark runs as `python -m bench run VARIANT <scenario flags> <profile's pyperf flags> -o TMP`
 in its own session (so Ctrl-C and timeouts can stop its whole process tree). pyperf's output goes to
