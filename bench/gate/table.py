@@ -21,7 +21,8 @@ FORMATS = ("text", "markdown", "json")
 
 
 def _time(seconds: float | None) -> str:
-    return fmt.seconds(seconds, places=3)  # fixed decimals: the table's columns line up
+    """Fixed decimals, so that the table's columns line up: 3 (1.234 ms), 1 below a microsecond."""
+    return fmt.seconds(seconds, places=1 if seconds is not None and seconds < 1e-6 else 3)
 
 
 def _plural(count: int, noun: str) -> str:
