@@ -2,18 +2,18 @@
 
 A process's figure is the median of its values (latency percentiles: read from the merge of its values'
 histograms when the run has them). A benchmark's figure is the median of its process figures, with a 95%
-interval over processes (analysis/stats.py says how, and when it is missing); `_min`/`_max` are the
+interval over processes (runs/stats.py says how, and when it is missing); `_min`/`_max` are the
 extremes of the single values. Cells that did not produce values (n/a, failed, timeout, pending in
 run.json) get a row too, with their status and reason and no figures.
 """
 
 from __future__ import annotations
 
-from analysis.latency import merged_percentiles
 from analysis.names import parse_name
 from analysis.regimes import regime_columns
 from analysis.standings import round_relative, standings
-from analysis.stats import median_interval, spread_ratio
+from runs.histograms import merged_percentiles
+from runs.stats import median_interval, spread_ratio
 
 __all__ = ["FIGURES", "INTERVAL_FIGURES", "process_frame", "aggregate", "analyse"]
 

@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis import fmt
 from analysis.decide import scenarios
 from analysis.names import format_capacity
 from analysis.style import (
@@ -29,6 +28,7 @@ from analysis.style import (
     scenario_label,
     spread,
 )
+from runs import fmt
 
 __all__ = ["Chart", "heatmap", "capacity_chart", "work_chart", "cpu_chart", "SPREAD_NOTE"]
 

@@ -8,7 +8,7 @@ sides in one job instead).
 
 Each benchmark's figure is pyperf's value (seconds per item, or the mean latency where the run stored
 latency); the ratio B/A is of the medians over worker processes, with a 95% bootstrap interval over
-processes (analysis/stats.py; missing with fewer than 3 processes on a side).
+processes (runs/stats.py; missing with fewer than 3 processes on a side).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from analysis import fmt
 from analysis.names import KINDS
 from analysis.report import NOISY, machine_noise, machine_noise_text
 from analysis.standings import value_figure
-from analysis.stats import MIN_PROCESSES, ratio_interval
-from bench.errors import UsageError
+from runs import fmt
+from runs.errors import UsageError
+from runs.stats import MIN_PROCESSES, ratio_interval
 
 __all__ = ["compare_tables", "rank_stability", "compare_runs", "format_compare", "COMPARE", "MAX_FOREST"]
 
@@ -246,7 +246,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, out: str | None = None) -
     from analysis.load import load_run
     from analysis.progress import steps
     from analysis.style import DesignStyle
-    from bench.store import write_atomic
+    from runs.store import write_atomic
 
     with steps(5, "compare") as step:
         step("reading")

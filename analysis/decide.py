@@ -4,7 +4,7 @@ Designs are ranked within a scenario on its deciding figure (lower is better): s
 closed-loop scenarios (throughput, consumer work); for paced arrivals the p99 latency when the run has
 latency figures, else the mean latency, else seconds per item (which a paced scenario mostly spends
 waiting for its schedule: the report says which figure decided). The winner's margin is runner-up /
-winner of that figure, with a 95% interval over worker processes (analysis/stats.py). Where the run
+winner of that figure, with a 95% interval over worker processes (runs/stats.py). Where the run
 measured a closed-loop scenario's designs side by side in rounds, they are ranked by their paired
 standings instead, and the margin is the runner-up's standing with its interval (analysis/standings.py).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from analysis.names import scenario_key
-from analysis.stats import ratio_interval
+from runs.stats import ratio_interval
 
 __all__ = ["FIGURE_TITLES", "deciding_figure", "decisions", "scenarios"]
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 
 from analysis.load import RunData
 from analysis.names import parse_name
-from bench.errors import UsageError
+from runs.errors import UsageError
 
 __all__ = ["build_frame", "CSV_SKIP"]
 

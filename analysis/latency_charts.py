@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from analysis import fmt
 from analysis.charts import SPREAD_NOTE, Chart
 from analysis.names import format_capacity
 from analysis.style import (
@@ -25,10 +24,11 @@ from analysis.style import (
     save,
     spread,
 )
+from runs import fmt
+from variants.contract import SEED002  # seed 002's bursty producer, slow consumer
 
-__all__ = ["SEED002", "sweep_groups", "load_chart", "percentile_chart", "seed002_cells"]
+__all__ = ["sweep_groups", "load_chart", "percentile_chart", "seed002_cells"]
 
-SEED002 = {"arrival": "burst:100:2000", "work": "io:1ms"}  # seed 002's bursty producer, slow consumer
 _GROUP = ["topology", "capacity", "work", "payload", "stop"]
 _SHOWN = (("latency_p50_s", "p50"), ("latency_p90_s", "p90"), ("latency_p99_s", "p99"),
           ("latency_p999_s", "p99.9"), ("latency_max_s", "max"))

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.errors import UsageError
-from bench.store import read_run
+from runs.errors import UsageError
+from runs.store import read_run
 
 __all__ = ["RunData", "load_run"]
 

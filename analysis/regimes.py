@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis import fmt
+from runs import fmt
 
 __all__ = ["Mode", "MIN_VALUES", "MIN_SHARE", "MIN_COUNT", "MIN_RATIO", "MAX_MODES",
            "regimes", "regime_columns", "regime_text"]

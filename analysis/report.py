@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from analysis import fmt
 from analysis.decide import FIGURE_TITLES, decisions
 from analysis.names import KINDS
 from analysis.regimes import regime_text
-from analysis.stats import MIN_PROCESSES
 from analysis.style import scenario_label
+from runs import fmt
+from runs.stats import MIN_PROCESSES
+from variants import ONE_THREAD_MODELS
 
 __all__ = ["build_report", "chart_caption", "format_report", "noise", "machine_noise", "machine_noise_text",
            "NOISY", "REPORT"]
@@ -38,8 +39,7 @@ def _quantiles(values) -> dict | None:
 # should agree, so when they do not, the machine (not a design's regimes) is what moved. In an earlier quiet
 # quick run generator's and coroutine's capacity-16 cells spread 1.03-1.09x; on 2026-12-04 the one-thread
 # designs' median spread was 1.7-2.2x and two quick runs' standings moved 73% at the 90th percentile
-# (docs/noise.md, "A noisy day").
-ONE_THREAD_MODELS = ("generator", "greenlet", "asyncio")
+# (docs/noise.md, "A noisy day"). The one-thread designs: variants.ONE_THREAD_MODELS.
 NOISY = 1.25  # above this machine_noise, REPORT.md and COMPARE.md call the run noisy
 
 
@@ -342,7 +342,7 @@ def build_report(folder: str | Path) -> Path:
     from analysis.frame import CSV_SKIP
     from analysis.load import load_run
     from analysis.progress import steps
-    from bench.store import write_atomic
+    from runs.store import write_atomic
 
     with steps(4 + len(_CHARTS), "report") as step:
         step("reading")

@@ -3,7 +3,7 @@
 In a paired scenario (`bench all` measured its designs in rounds inside the same worker processes, see
 bench/rounds.py) a design's standing is computed round by round: in each process, the median over rounds of
 its value over the reference design's value in the same round; the run's standing is the median of those
-process standings, with a 95% bootstrap interval over processes (analysis/stats.py). A round's ratio holds
+process standings, with a 95% bootstrap interval over processes (runs/stats.py). A round's ratio holds
 the machine's noise of one moment, which both designs shared, so it cancels where two independent
 processes would add theirs. The reference is the design with the lowest standing: the one with the lowest
 median value first, then the design that beats it round by round, if one does.
@@ -18,7 +18,7 @@ import math
 import statistics
 from collections import defaultdict
 
-from analysis.stats import MIN_PROCESSES, median_interval, ratio_interval
+from runs.stats import MIN_PROCESSES, median_interval, ratio_interval
 
 __all__ = ["paired_rounds", "sidecar_rounds", "process_standings", "standings", "value_figure",
            "widest_interval", "round_relative"]

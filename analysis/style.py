@@ -5,13 +5,12 @@ matplotlib is imported here with the Agg backend (no display, no GUI toolkit), a
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
 
 from analysis.names import format_capacity
+from runs.store import atomic_path
 
 matplotlib.use("Agg")  # files only: never a window, works without a display
 
@@ -59,15 +58,11 @@ def new_figure(width: float, height: float, caption: str, **subplots):
 def save(fig, path: Path) -> Path:
     """Write the figure as PNG, atomically (temp file + rename); close it; return the path."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
     finally:
         plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 
@@ -140,7 +135,7 @@ def log_axis(axis, unit: str) -> None:
 
     from matplotlib.ticker import FuncFormatter
 
-    from analysis import fmt
+    from runs import fmt
 
     text = {"seconds": lambda v: fmt.seconds(v, 2), "rate": fmt.rate, "ratio": lambda v: f"{v:.3g}"}[unit]
 

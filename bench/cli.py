@@ -1,4 +1,4 @@
-"""The command line: one parser builder, one cmd_<name> per subcommand, one dispatch table.
+"""The command line: one parser builder; each subcommand's main() in bench/commands/<name>.py, by name.
 
 Bad input raises UsageError; main() prints it as one line `error: ...` on stderr and exits 2.
 """
@@ -6,14 +6,11 @@ Bad input raises UsageError; main() prints it as one line `error: ...` on stderr
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import importlib
 import sys
 
-from bench.designs import all_designs, get_design
-from bench.errors import UsageError
-from bench.flags import add_scenario_flags, apply_spin_rate, deadline_from_args, scenario_from_args
-from bench.once import run_once
+from bench.flags import add_scenario_flags
+from runs.errors import UsageError
 
 __all__ = ["main"]
 
@@ -26,9 +23,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bench.check import DEFAULT_MAX_ROUNDS, DEFAULT_ROUNDS, DEFAULT_THRESHOLD  # the check's defaults
-
     """The parser for `python -m bench`."""
+    from bench.gate.options import DEFAULT_MAX_ROUNDS, DEFAULT_ROUNDS, DEFAULT_THRESHOLD  # --help shows them
+
     parser = _Parser(prog="python -m bench", description="Producer/consumer designs, measured.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -139,199 +136,6 @@ exit status:
 """
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    """Print the designs (name, model, seeds, summary), or with --profile that profile's cells."""
-    if args.profile:
-        return _list_profile(args.profile)
-    designs = all_designs()
-    width = max(map(len, designs))
-    print(f"{'name':<{width}}  {'model':<9}  {'seeds':<8}  summary")
-    for name, design in designs.items():
-        print(f"{name:<{width}}  {design.MODEL:<9}  {design.SEED:<8}  {design.SUMMARY}")
-    return 0
-
-
-def _list_profile(name: str) -> int:
-    from bench.profiles import cells, get_profile
-
-    profile = get_profile(name)
-    listed = cells(profile)
-    runnable = [cell for cell in listed if not cell.unsupported]
-    width = max(len(cell.name) for cell in listed)
-    for cell in listed:
-        note = f"n/a: {cell.unsupported}" if cell.unsupported else f"{cell.scenario.items} items"
-        print(f"{cell.name:<{width}}  {note}")
-    minutes = len(runnable) * profile.seconds_per_cell / 60
-    print(f"profile {profile.name}: {len(runnable)} benchmarks, {len(listed) - len(runnable)} n/a; "
-          f"pyperf {' '.join(profile.pyperf_flags())}; about {minutes:.1f} min on 2 cores")
-    return 0
-
-
-def cmd_all(args: argparse.Namespace) -> int:
-    """Run a profile's matrix (see bench/orchestrate.py)."""
-    from bench.orchestrate import run_all
-
-    return run_all(args.profile, args.only, args.out, args.resume, deadline_from_args(args), args.alone)
-
-
-def cmd_fidelity(args: argparse.Namespace) -> int:
-    """Print suite vs hand-timed seconds per item for every design at 1:1; exit 1 if one is `over`."""
-    from bench.fidelity import format_fidelity, measure_fidelity, verdict
-
-    try:
-        rounds = int(args.rounds)
-    except ValueError:
-        raise UsageError(f"--rounds must be a whole number, got {args.rounds!r}") from None
-    if rounds < 1:
-        raise UsageError(f"--rounds must be >= 1, got {rounds}")
-    names = [get_design(name).NAME for name in args.variants] or None
-    if args.stamps:
-        from bench.fidelity import format_stamp_cost, measure_stamp_cost
-
-        for line in format_stamp_cost(measure_stamp_cost(rounds, names=names)):
-            print(line)
-        return 0
-    rows = measure_fidelity(rounds, names=names)
-    for line in format_fidelity(rows):
-        print(line)
-    return 1 if any(verdict(row) == "over" for row in rows) else 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Build RUN_DIR's frame, charts and REPORT.md; print REPORT.md's path."""
-    from analysis import build_report  # pandas and matplotlib: this command only, never in a worker
-
-    print(build_report(args.run_dir))
-    return 0
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    """Write a comparison folder of RUN_B against RUN_A; print COMPARE.md's path."""
-    from analysis import compare_runs  # pandas and matplotlib: this command only, never in a worker
-
-    print(compare_runs(args.run_a, args.run_b, args.out))
-    return 0
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """Compare head with base (measured now, see bench/check.py) or two stored runs; exit status as
-    CHECK_EPILOG says (gate_stats.exit_status)."""
-    from bench.check_report import FORMATS, format_report  # the check's modules: scipy, git, never in workers
-
-    if args.format not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {args.format!r}")
-    if args.baseline is not None:
-        from bench.baseline import BASELINE, compare_stored, load_stored
-        from bench.check import parse_threshold
-
-        if (args.base or args.head or args.inject_slowdown or args.rounds or args.max_rounds or args.seed
-                or args.only):
-            raise UsageError("--baseline compares stored runs: --base, --head, --rounds, --max-rounds, "
-                             "--seed, --only and --inject-slowdown do not apply")
-        if not args.current:
-            raise UsageError("--baseline needs --current RUN_OR_SUITE")
-        threshold = parse_threshold(args.threshold)
-        report = compare_stored(load_stored(args.baseline or BASELINE), load_stored(args.current), threshold,
-                                args.allow_missing)
-    else:
-        from bench.check import DEFAULT_ROUNDS, options_from_args, run_check
-
-        if not args.base:
-            raise UsageError("say what to compare: --base REF (measured now) or --baseline RUN --current RUN")
-        if args.current:
-            raise UsageError("--current goes with --baseline, not with --base")
-        args.rounds = args.rounds or str(DEFAULT_ROUNDS)
-        report = run_check(options_from_args(args))
-    print(format_report(report, args.format), end="")
-    return report["exit_status"]
-
-
-def cmd_baseline(args: argparse.Namespace) -> int:
-    """Copy a finished run's suite.json and run.json into results/baseline/."""
-    from bench.baseline import save_baseline
-
-    print(save_baseline(args.run_dir))
-    return 0
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run one scenario once, verify it, print its figures; exit 0 only when it verified."""
-    from bench.latency import format_figures
-    from bench.once import measured_waits, run_record
-    from variants import workload
-
-    design = get_design(args.variant)
-    scenario = scenario_from_args(args)
-    apply_spin_rate(args)
-    why = design.unsupported(scenario)
-    if why:
-        raise UsageError(f"{design.NAME} does not support this scenario: {why}")
-    # equal waits (docs/design.md, "Equal waits")
-    slack = workload.timer_slack_ns() if workload.set_timer_slack() else None
-    waits = measured_waits(scenario)
-    result = run_once(design, scenario, deadline_from_args(args))
-    report = {
-        "variant": design.NAME, "benchmark": f"{design.NAME}/{scenario.name}",
-        "producers": scenario.producers, "consumers": scenario.consumers,
-        "capacity": scenario.capacity, "items": scenario.items, "arrival": scenario.arrival,
-        "work": scenario.work, "payload": scenario.payload, "timer_slack_ns": slack, **waits,
-        "status": result.status, "verified": result.ok, "error": result.reason,
-        "elapsed_s": None, "items_per_s": None, "s_per_item": None, "cpu_s_per_item": None, "startup_s": None,
-    }
-    if result.ok:
-        record = run_record(scenario, result.outcome)
-        record.pop("latency_hist", None)  # for merging across processes; not for a terminal
-        report.update(record, items_per_s=scenario.items / record["elapsed_s"],
-                      s_per_item=record["elapsed_s"] / scenario.items)
-    if args.json:
-        print(json.dumps(report, sort_keys=True))
-    elif result.ok:
-        print(f"{report['benchmark']}: {scenario.items} items in {report['elapsed_s']:.4f} s, "
-              f"{report['items_per_s']:,.0f} items/s, {report['s_per_item'] * 1e6:.3f} us/item, verified")
-        if "latency_p50_s" in report:
-            print(f"  {format_figures(report)}")
-    else:
-        print(f"{report['benchmark']}: {result.status}: {result.reason}", file=sys.stderr)
-    if result.poisoned:  # threads of a hung design are still running: leave without waiting for them
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
-    return 0 if result.ok else 1
-
-
-def cmd_sharing(args: argparse.Namespace) -> int:
-    """Paired vs alone per design (see bench/sharing.py); exit 1 when a design is biased."""
-    import random
-
-    from bench.sharing import run_sharing
-
-    counts = {}
-    for flag in ("processes", "rounds"):
-        text = getattr(args, flag)
-        if not text.isdigit() or int(text) < 1:
-            raise UsageError(f"--{flag} must be a whole number >= 1, got {text!r}")
-        counts[flag] = int(text)
-    if args.seed is not None and not args.seed.isdigit():
-        raise UsageError(f"--seed must be a whole number, got {args.seed!r}")
-    seed = int(args.seed) if args.seed is not None else random.SystemRandom().randrange(2**32)
-    print(f"seed {seed}", file=sys.stderr)
-    apply_spin_rate(args)
-    return run_sharing([get_design(name).NAME for name in args.variants], scenario_from_args(args),
-                       counts["processes"], counts["rounds"], seed)
-
-
-def cmd_rounds(args: argparse.Namespace) -> int:
-    """Measure a scenario's designs in rounds in this process (see bench/rounds.py)."""
-    from bench.rounds import run_rounds
-
-    return run_rounds(args)
-
-
-COMMANDS = {"list": cmd_list, "run": cmd_run, "rounds": cmd_rounds, "sharing": cmd_sharing, "all": cmd_all,
-            "fidelity": cmd_fidelity, "check": cmd_check, "baseline": cmd_baseline, "report": cmd_report,
-            "compare": cmd_compare}
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse argv and run the command; bad input is one line on stderr and exit status 2."""
     argv = sys.argv[1:] if argv is None else argv
@@ -340,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             from bench.pyperf_run import run_pyperf
             return run_pyperf(argv[1:])
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        return importlib.import_module(f"bench.commands.{args.command}").main(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ import os
 from types import ModuleType
 
 import variants
-from bench.errors import UsageError
+from runs.errors import UsageError
 
 __all__ = ["EXTRA_DESIGNS_ENV", "all_designs", "get_design"]
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from bench.designs import all_designs
 from bench.flags import scenario_flags
 from bench.machine import ROOT
+from runs.stats import ratio_interval
 from variants.contract import Scenario
 
 __all__ = ["measure_fidelity", "measure_stamp_cost", "format_fidelity", "format_stamp_cost", "paced_gaps",
@@ -81,24 +82,6 @@ def _hand(name: str, scenario: Scenario, processes: int, values: int, stamped: b
         done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600)
         found.append(statistics.median(json.loads(done.stdout)))
     return found
-
-
-def ratio_interval(suite: list[float], hand: list[float], level: float = 0.95) -> tuple[float, float]:
-    """Bootstrap confidence interval (percentile method, scipy) of median(suite) / median(hand).
-
-    Resamples each side independently (one figure per process; the sides are not paired); returns (low,
-    high) at `level`.
-    """
-    import numpy as np
-    from scipy.stats import bootstrap  # only this command needs it
-
-    def ratio(s, h, axis=-1):
-        return np.median(s, axis=axis) / np.median(h, axis=axis)
-
-    result = bootstrap((np.asarray(suite), np.asarray(hand)), ratio, vectorized=True, paired=False,
-                       n_resamples=4000, confidence_level=level, method="percentile",
-                       rng=np.random.default_rng(0))
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def verdict(row: dict) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from bench.errors import UsageError
+from runs.errors import UsageError
 from variants import workload
 from variants.contract import Scenario
 

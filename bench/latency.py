@@ -12,11 +12,8 @@ schedule that makes, per item:
 and, from puts and takes merged in time order, the buffer's depth: its maximum and its time-weighted mean
 over the span from the first put to the last take.
 
-Latencies also go into an HdrHistogram (1 ns to 1 h, 3 significant digits, in whole nanoseconds) whose
-encoded form (encode: 'ns:' and HdrHistogram's base64 text) travels in the metrics sidecar, so analysis can
-merge the histograms of several processes (merge_histograms) and read percentiles from the merge
-(percentiles). Runs made before the nanosecond histograms carry the base64 text alone, in microseconds:
-decode and merge_histograms read both.
+Latencies also go into an HdrHistogram whose encoded form travels in the metrics sidecar (runs.histograms
+says how: nanoseconds, 3 significant digits).
 
 Only the standard library and hdrhistogram here: this module runs in pyperf workers after every measured
 paced run (0.036-0.047 s for 20,000 items at 4:4 on this machine).
@@ -26,94 +23,12 @@ from __future__ import annotations
 
 import statistics
 
-from hdrh.histogram import HdrHistogram
-
+from runs import fmt
+from runs.histograms import encode, histogram, percentiles
 from variants import workload
 from variants.contract import Outcome, Scenario
 
-__all__ = ["LOWEST_NS", "HIGHEST_NS", "DIGITS", "NS", "US", "figures", "new_histogram", "histogram", "encode",
-           "decode", "merge_histograms", "percentiles", "format_figures"]
-
-LOWEST_NS = 1  # the histogram's lowest discernible value: 1 ns (smaller latencies are recorded as 1 ns)
-HIGHEST_NS = 3_600_000_000_000  # its highest trackable value: 1 h (larger ones are recorded as 1 h)
-DIGITS = 3  # significant digits kept: a value is read back within 0.1% from 500 ns up, 0.5 ns below that
-NS, US = 1e-9, 1e-6  # seconds per count unit: the histograms' since 'ns:', and the older ones'
-_PREFIX = "ns:"  # marks an encoded histogram in nanoseconds; the older ones (microseconds) have none
-_OLD_RANGE = (1, 3_600_000_000)  # the older histograms' range in microseconds: 1 us to 1 h
-
-_PERCENTILES = {"latency_p50_s": 50.0, "latency_p90_s": 90.0, "latency_p99_s": 99.0, "latency_p999_s": 99.9}
-
-
-def new_histogram() -> HdrHistogram:
-    """An empty latency histogram with the suite's range and precision (values in nanoseconds)."""
-    return HdrHistogram(LOWEST_NS, HIGHEST_NS, DIGITS)
-
-
-def histogram(latencies: list[float]) -> HdrHistogram:
-    """A histogram of latencies given in seconds, recorded in whole nanoseconds.
-
-    Values are rounded to the nanosecond and clamped into the histogram's range: below 1 ns (even a
-    negative latency, from a stamp taken early) counts as 1 ns, beyond 1 h as 1 h.
-    """
-    result = new_histogram()
-    record = result.record_value
-    for latency in latencies:
-        record(min(max(round(latency * 1e9), LOWEST_NS), HIGHEST_NS))
-    return result
-
-
-def encode(hist: HdrHistogram) -> str:
-    """A nanosecond histogram as `latency_hist` carries it: 'ns:' then HdrHistogram's base64 text."""
-    return _PREFIX + hist.encode().decode("ascii")
-
-
-def decode(text: str) -> tuple[HdrHistogram, float]:
-    """An encoded histogram and the seconds its unit stands for: NS with the 'ns:' prefix, else US (the
-    histograms of runs made before nanoseconds)."""
-    if text.startswith(_PREFIX):
-        return HdrHistogram.decode(text[len(_PREFIX):]), NS
-    return HdrHistogram.decode(text), US
-
-
-def _in_nanoseconds(hist: HdrHistogram) -> HdrHistogram:
-    """A microsecond histogram re-recorded in nanoseconds: each bucket at the value its percentiles read
-    (its highest equivalent), x 1000, so within the old precision (1 us, 3 digits)."""
-    result = new_histogram()
-    for index in range(hist.counts_len):
-        count = hist.get_count_at_index(index)
-        if count:
-            value = hist.get_highest_equivalent_value(hist.get_value_from_index(index))
-            result.record_value(min(value * 1000, HIGHEST_NS), count)
-    return result
-
-
-def merge_histograms(encoded: list[str]) -> tuple[HdrHistogram, float]:
-    """One histogram holding every value of the encoded histograms (as `latency_hist` carries them), and
-    the seconds its unit stands for.
-
-    Histograms all in microseconds (an older run's) merge as they are, so that the run's figures stay
-    what they were; otherwise the result is in nanoseconds and any microsecond ones are converted.
-    """
-    decoded = [decode(text) for text in encoded]
-    unit = US if decoded and all(unit == US for _, unit in decoded) else NS
-    merged = HdrHistogram(*_OLD_RANGE, DIGITS) if unit == US else new_histogram()
-    for hist, hist_unit in decoded:
-        merged.add(hist if hist_unit == unit else _in_nanoseconds(hist))
-    return merged, unit
-
-
-def percentiles(hist: HdrHistogram, unit: float = NS) -> dict:
-    """The latency percentiles of a histogram in seconds: latency_p50_s .. latency_p999_s, latency_max_s.
-
-    `unit` is the seconds one count of the histogram stands for. Each is HdrHistogram's value at that
-    percentile: the highest value equivalent (within the histogram's precision) to the recorded one of
-    that rank. An empty histogram gives zeros.
-    """
-    values = hist.get_percentile_to_value_dict(list(_PERCENTILES.values()))
-    result = {key: values.get(pct, 0) * unit for key, pct in _PERCENTILES.items()}
-    result["latency_max_s"] = hist.get_max_value() * unit
-    return result
-
+__all__ = ["figures", "format_figures"]
 
 def _rank(ordered: list[float], percentile: float) -> float:
     """The value of the given percentile of a sorted list, by the nearest-rank rule HdrHistogram uses."""
@@ -222,25 +137,13 @@ def figures(scenario: Scenario, outcome: Outcome) -> dict | None:
     }
 
 
-def _seconds(value: float) -> str:
-    """A duration in a readable unit, 3 significant digits: '420 ns', '850 us', '1.23 ms', '2.5 s'."""
-    size = abs(value)
-    if size < 1e-6:
-        return f"{value * 1e9:.3g} ns"
-    if size < 1e-3:
-        return f"{value * 1e6:.3g} us"
-    if size < 1.0:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value:.3g} s"
-
-
 def format_figures(fig: dict) -> str:
     """One readable line of a run's figures, for the plain `--once` output."""
-    latency = " ".join(f"{label} {_seconds(fig[key])}" for label, key in (
+    latency = " ".join(f"{label} {fmt.seconds(fig[key])}" for label, key in (
         ("p50", "latency_p50_s"), ("p90", "latency_p90_s"), ("p99", "latency_p99_s"),
         ("p99.9", "latency_p999_s"), ("max", "latency_max_s")))
     growth = fig.get("latency_growth")
     if growth is not None:
         latency += f" (last/first tenth x{growth:.3g})"
-    lag = f"p99 {_seconds(fig['producer_lag_p99_s'])} max {_seconds(fig['producer_lag_max_s'])}"
+    lag = f"p99 {fmt.seconds(fig['producer_lag_p99_s'])} max {fmt.seconds(fig['producer_lag_max_s'])}"
     return f"latency {latency}; depth max {fig['max_depth']} mean {fig['mean_depth']:.3g}; producer lag {lag}"

@@ -1,4 +1,4 @@
-"""`python -m bench all`: walk a profile's matrix, one pyperf benchmark per subprocess.
+"""The matrix runner of `python -m bench all` (bench/commands/all.py): a profile's matrix, in subprocesses.
 
 Each benchmark runs as `python -m bench run VARIANT <scenario flags> <profile's pyperf flags> -o TMP`
 in its own session (so Ctrl-C and timeouts can stop its whole process tree). pyperf's output goes to
@@ -17,24 +17,27 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.children import held_interrupts, interruptible, run_child
 from bench.designs import all_designs
-from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.machine import ROOT, git_commit, load_average, machine_metadata
 from bench.once import deadline_for
 from bench.profiles import Cell, Profile, cells, get_profile
 from bench.scenario_run import run_scenario, store_scenario
-from bench.store import RUN_FORMAT, merge_parts, part_stem, read_run, write_json
+from runs.errors import UsageError
+from runs.stats import spread_ratio
+from runs.store import RUN_FORMAT, merge_parts, part_stem, read_run, write_json
 from variants import workload
 
 __all__ = ["run_all", "run_cell", "in_run_order", "by_scenario", "process_spread", "RESULTS",
            "ALONE_NO_RIVAL"]
 
 RESULTS = ROOT / "results"
+Settle = Callable[[list[dict]], float]  # a scenario's sidecar lines -> its widest standing interval (+-)
 BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}"  # the progress bar's layout
 ALONE_NO_RIVAL = "no other design of its scenario in this run"  # run.json's `alone` of such a cell
 ALONE_ASKED = "bench all --alone"
@@ -68,7 +71,7 @@ def process_spread(path: Path) -> float:
 
     medians = [statistics.median(run.values) for run in pyperf.Benchmark.load(str(path)).get_runs()
                if run.values]
-    return max(medians) / min(medians) if len(medians) > 1 else 1.0
+    return spread_ratio(medians) if len(medians) > 1 else 1.0
 
 
 def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
@@ -201,10 +204,8 @@ class _Runner:
         for cell, why in lone:
             self.alone(cell, why)
 
-    def more_effort(self, start: float) -> None:
+    def more_effort(self, start: float, settle: Settle) -> None:
         """Spend what is left of the profile's budget on the least settled paired standings (+-width)."""
-        from analysis.standings import sidecar_rounds, widest_interval  # statistics: the orchestrator only
-
         skipped: set[str] = set()
         while True:
             widths = {}
@@ -217,7 +218,7 @@ class _Runner:
                     path = self.folder / "parts" / f"{part_stem(cell.name)}.metrics.jsonl"
                     if path.exists():
                         lines += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-                widths[name] = widest_interval(sidecar_rounds(lines))
+                widths[name] = settle(lines)
             ranked = sorted((w, name) for name, w in widths.items() if w == w)  # NaN: no interval yet
             if not ranked:
                 return
@@ -275,12 +276,15 @@ def _new_folder(profile: Profile, out: str | None) -> Path:
     return folder
 
 
-def run_all(profile_name: str | None, only: str | None, out: str | None, resume: str | None,
-            deadline: float | None = None, alone: bool = False) -> int:
-    """Run (or resume) a profile's matrix; print the run folder; 0 when every benchmark passed.
+def run_all(profile_name: str | None, only: str | None, out: str | None, resume: str | None, settle: Settle,
+            deadline: float | None = None, alone: bool = False) -> tuple[int, Path | None]:
+    """Run (or resume) a profile's matrix; print the run folder. Returns the exit status (0 when every
+    benchmark passed) and the folder to report on (None when interrupted or nothing was measured).
 
     A resumed run keeps the profile, --only and --alone of the run it resumes. `alone`: every cell in
-    pyperf processes of its own, none paired (to compare the two ways, docs/noise.md).
+    pyperf processes of its own, none paired (to compare the two ways, docs/noise.md). `settle` gives
+    the width of the least settled standing of a scenario from its sidecar lines (NaN: no interval yet);
+    the command passes analysis's, so that this runner needs no statistics of its own.
     """
     command = [sys.executable, "-m", "bench", *sys.argv[1:]]
     if resume:
@@ -334,22 +338,23 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
                 runner = _Runner(profile, folder, log, bar, state, deadline, alone)
                 for group in by_scenario(todo):
                     runner.scenario(group)
-                runner.more_effort(start)
+                runner.more_effort(start, settle)
         except KeyboardInterrupt:
             _finish(folder, state, chosen, time.monotonic() - start, interrupted=True)
             print(f"interrupted; finished benchmarks are kept in {folder}\n"
                   f"resume with: python -m bench all --resume {folder}", file=sys.stderr)
-            return 130
+            return 130, None
     return _finish(folder, state, chosen, time.monotonic() - start, interrupted=False)
 
 
-def _finish(folder: Path, state: dict, chosen: list[Cell], wall: float, interrupted: bool) -> int:
+def _finish(folder: Path, state: dict, chosen: list[Cell], wall: float,
+            interrupted: bool) -> tuple[int, Path | None]:
     merged = merge_parts(folder, [cell.name for cell in chosen])
     state.update(finished=datetime.now(UTC).isoformat(timespec="seconds"), wall_s=round(wall, 1),
                  load_end=load_average(), interrupted=interrupted)
     write_json(folder / "run.json", state)
     if interrupted:
-        return 130
+        return 130, None
     statuses = [entry["status"] for entry in state["cells"].values()]
     failed = [(name, entry) for name, entry in state["cells"].items()
               if entry["status"] in ("failed", "timeout")]
@@ -360,17 +365,4 @@ def _finish(folder: Path, state: dict, chosen: list[Cell], wall: float, interrup
     print(f"results: {folder}")
     if merged:
         print(f"read them: python -m pyperf stats {folder / 'suite.json'}")
-        _report(folder)
-    return 1 if failed else 0
-
-
-def _report(folder: Path) -> None:
-    """Build the run's REPORT.md and say where it is; a report that fails loses nothing of the run."""
-    from analysis import build_report  # pandas, matplotlib: the orchestrator only, after every worker
-
-    try:
-        print(f"report: {build_report(folder)}")
-    except Exception as exc:  # the run is already complete on disk: say why, keep the run's exit status
-        why = " ".join(f"{type(exc).__name__}: {exc}".split())
-        print(f"report not built ({why}); the run is complete; rebuild it with: "
-              f"python -m bench report {folder}", file=sys.stderr)
+    return (1 if failed else 0), (folder if merged else None)

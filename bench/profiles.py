@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.designs import all_designs
-from bench.errors import UsageError
-from variants.contract import Scenario
+from runs.errors import UsageError
+from variants.contract import SEED002, Scenario
 
-__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells", "SEED002"]
+__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells"]
 
 THROUGHPUT_ITEMS = 20_000  # per run for closed-loop cells with a buffer of 16 or more
 SLOW_ITEMS = 2_000  # per run where each hand-off costs tens of us or more: capacity 1 or 2, or real work
@@ -97,12 +97,6 @@ class Profile:
 ARRIVAL_WORK = "io:50us"  # the slow consumer behind paced arrivals: 50 us per item, below the mean gap
 SWEEP_MIN_ITEMS = 500
 
-# The seed-002 scenario: seed 002's story, a bursty network producer feeding a slow database. One producer
-# emits bursts of 100 messages back to back, 2,000 messages/s on average; consumers spend io:1ms per message
-# (the database). With one consumer it is overloaded (about 1,000/s of service for 2,000/s offered): latency
-# grows through the run and the producer falls behind; with 4 or 8 it keeps up. Capacity 1 is seed 002's own
-# single-slot pipeline (`two_lock`); capacity 16 a small buffer.
-SEED002 = {"producers": 1, "arrival": "burst:100:2000", "work": "io:1ms"}
 
 # Sweep rates: at io:50us one consumer serves 10-17k items/s here (every design, measured with
 # `bench run D --once --work io:50us --items 4000`), four serve 13k (greenlet, whose waits block) to 61k

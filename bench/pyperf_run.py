@@ -26,7 +26,6 @@ import os
 import sys
 
 from bench.designs import EXTRA_DESIGNS_ENV, get_design
-from bench.errors import UsageError
 from bench.flags import (
     add_scenario_flags,
     apply_spin_rate,
@@ -34,9 +33,10 @@ from bench.flags import (
     scenario_flags,
     scenario_from_args,
 )
-from bench.inject import parse_slowdown, slowed
+from bench.gate.inject import parse_slowdown, slowed
 from bench.machine import git_commit
 from bench.once import measured_waits, run_once, run_record
+from runs.errors import UsageError
 from variants import workload
 
 __all__ = ["run_pyperf", "benchmark_metadata", "DEFAULT_ITEMS"]

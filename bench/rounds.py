@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 from bench.designs import get_design
-from bench.errors import UsageError
 from bench.once import measured_waits, run_once, run_record
 from bench.pyperf_run import benchmark_metadata
+from runs.errors import UsageError
 from variants import workload
 from variants.contract import Scenario
 

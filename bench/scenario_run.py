@@ -22,7 +22,7 @@ from bench.flags import scenario_flags
 from bench.machine import ROOT
 from bench.once import deadline_for
 from bench.profiles import Cell, Profile
-from bench.store import part_stem, write_atomic
+from runs.store import part_stem, write_atomic
 
 __all__ = ["run_scenario", "store_scenario", "process_seed", "WORKER_TIMEOUT_FLOOR"]
 

@@ -7,7 +7,7 @@ N worker processes run every named design in rounds (paired), and N more per des
 `bench rounds` worker with one design), all in one random order of processes, so that both kinds see the
 same minutes of the machine. Per design: each process gives the median of its rounds; the figure is
 paired / alone, the ratio of the medians over processes, with a 95% bootstrap interval over processes
-(analysis/stats.ratio_interval). `biased` when the whole interval lies beyond 1 +- TOLERANCE; `ok` when it
+(runs/stats.ratio_interval). `biased` when the whole interval lies beyond 1 +- TOLERANCE; `ok` when it
 lies within; `unclear` otherwise (too noisy to tell at this many processes). Exit 1 when a design is biased.
 """
 
@@ -22,9 +22,9 @@ from pathlib import Path
 
 from bench.children import interruptible, run_child
 from bench.designs import all_designs
-from bench.errors import UsageError
 from bench.flags import scenario_flags
 from bench.machine import ROOT, load_average
+from runs.errors import UsageError
 from variants.contract import Scenario
 
 __all__ = ["measure_sharing", "format_sharing", "verdict", "TOLERANCE"]
@@ -54,7 +54,7 @@ def _worker(designs: list[str], scenario: Scenario, rounds: int, seed: int, fold
 def measure_sharing(names: list[str], scenario: Scenario, processes: int, rounds: int,
                     seed: int) -> list[dict]:
     """Paired and alone process medians per design; one dict per design (see format_sharing)."""
-    from analysis.stats import ratio_interval  # statistics: this command's process only
+    from runs.stats import ratio_interval  # statistics: this command's process only
 
     jobs = [("paired", names)] * processes + [("alone", [name]) for name in names] * processes
     rng = random.Random(seed)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from variants import ONE_THREAD_MODELS  # their tasks can be left behind unseen
 from variants.contract import Outcome, Scenario
 from variants.workload import item_id, payload_bytes
 
-__all__ = ["verify", "ONE_THREAD_MODELS"]
-
-ONE_THREAD_MODELS = ("generator", "greenlet", "asyncio")  # their tasks can be left behind unseen
+__all__ = ["verify"]
 
 
 def _examples(values) -> str:

@@ -25,8 +25,8 @@ from analysis.compare import rank_stability
 from analysis.load import load_run
 from analysis.names import parse_name
 from analysis.report import chart_caption
-from analysis.stats import MIN_PROCESSES, median_interval, ratio_interval
-from bench.errors import UsageError
+from runs.errors import UsageError
+from runs.stats import MIN_PROCESSES, median_interval, ratio_interval
 from tests.cli_helpers import ROOT, bench
 
 FIXTURE = ROOT / "tests" / "fixtures" / "runs" / "quick-subset"
@@ -504,7 +504,7 @@ def test_load_run_refuses_a_folder_that_is_a_file(tmp_path):
 
 
 def test_a_report_that_fails_after_bench_all_costs_one_line_not_the_run(tmp_path, capsys):
-    from bench.orchestrate import _report
+    from bench.commands.all import _report
 
     folder = _copy(tmp_path)
     _break(folder, "truncated suite")
@@ -517,7 +517,8 @@ def test_a_report_that_fails_after_bench_all_costs_one_line_not_the_run(tmp_path
 
 def test_the_worker_path_never_imports_pandas_or_matplotlib():
     code = ("import sys, bench.cli, bench.pyperf_run, bench.rounds, bench.orchestrate, bench.scenario_run, "
-            "variants; "
+            "bench.once, bench.latency, bench.commands.rounds, bench.commands.run, variants, runs.errors, "
+            "runs.store, runs.histograms, runs.fmt, runs.stats; "
             "print(sorted(m for m in ('pandas', 'matplotlib', 'scipy', 'analysis') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

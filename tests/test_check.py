@@ -26,13 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from bench import check, gate_stats
-from bench.baseline import save_baseline
-from bench.check import CheckOptions, Side, side_command, worker_environ
 from bench.designs import EXTRA_DESIGNS_ENV
-from bench.errors import UsageError
-from bench.inject import parse_slowdown
+from bench.gate import rounds
+from bench.gate import stats as gate_stats
+from bench.gate.inject import parse_slowdown
+from bench.gate.options import CheckOptions
+from bench.gate.sides import Side, side_command, worker_environ
+from bench.gate.stored import save_baseline
 from bench.profiles import Cell, get_profile
+from runs.errors import UsageError
 from tests.cli_helpers import ROOT, assert_no_stray_process, bench, bench_env, default_sigint
 from variants.contract import Scenario
 
@@ -108,7 +110,7 @@ def test_exit_status_orders_failure_before_undecided():
 
 
 def test_each_look_is_paid_for_in_the_level():
-    assert check.looks(30, 30) == 1 and check.looks(30, 50) == 3 and check.looks(30, 55) == 4
+    assert rounds.looks(30, 30) == 1 and rounds.looks(30, 50) == 3 and rounds.looks(30, 55) == 4
     assert gate_stats.family_level(9, looks=3) == pytest.approx(1 - 0.05 / 27)
     assert gate_stats.family_level(9) == pytest.approx(1 - 0.05 / 9)
 
@@ -479,7 +481,7 @@ def test_a_check_runs_each_benchmark_whole_once_per_side_then_the_worker_alone(m
         ran.append((cell.name, side.label, cmd, env))
         return [1.0, 1.0, 1.0], {"prodcon_git_commit": side.commit}
 
-    monkeypatch.setattr(check, "run_worker", fake_run_worker)
+    monkeypatch.setattr(rounds, "run_worker", fake_run_worker)
     flags = {"--producers", "--consumers", "--capacity", "--items"}
     sides = {label: Side(label, None, "1" * 40, ROOT, flags=flags) for label in ("base", "head")}
     options = CheckOptions(base="HEAD", head=None, profile=get_profile("ci"), only=None, threshold=0.05,
@@ -487,8 +489,8 @@ def test_a_check_runs_each_benchmark_whole_once_per_side_then_the_worker_alone(m
     cells = [Cell("queue", Scenario(1, 1, 2000, 16), None), Cell("generator", Scenario(1, 1, 2000, 16), None)]
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     whole: set[tuple[str, str]] = set()
-    measures = [check.Measure(cell) for cell in cells]
-    check._measure_rounds(measures, sides, options, env, 1e7, random.Random(1), tmp_path, _Progress(), whole)
+    measures = [rounds.Measure(cell) for cell in cells]
+    rounds.measure_rounds(measures, sides, options, env, 1e7, random.Random(1), tmp_path, _Progress(), whole)
     assert [len(measure.rounds) for measure in measures] == [3, 3]
     assert len(ran) == 2 * 2 * 3
     for number, (name, label, cmd, used) in enumerate(ran):
@@ -498,7 +500,7 @@ def test_a_check_runs_each_benchmark_whole_once_per_side_then_the_worker_alone(m
     assert {(name, label) for name, label, cmd, used in ran[:4]} == whole == {
         (cell.name, label) for cell in cells for label in ("base", "head")}
     ran.clear()  # a flagged benchmark's second pass: its depth run is done already
-    check._measure_rounds([check.Measure(cells[0])], sides, options, env, 1e7, random.Random(2), tmp_path,
+    rounds.measure_rounds([rounds.Measure(cells[0])], sides, options, env, 1e7, random.Random(2), tmp_path,
                           _Progress(), whole)
     assert len(ran) == 2 * 3 and all("--worker" in cmd for name, label, cmd, used in ran)
 
@@ -619,7 +621,7 @@ def test_an_overfilling_design_fails_the_check_in_its_first_round(tmp_path):
     cell = Cell("broken_overfills", Scenario(1, 1, 20000, 16), None)
     output = tmp_path / "alone.json"
     cmd = side_command(side, cell, get_profile("ci"), output, 1e7, None, worker=True)
-    values, _ = check.run_worker(side, cell, cmd, output, worker_environ(bench_env("tests.fixtures."
+    values, _ = rounds.run_worker(side, cell, cmd, output, worker_environ(bench_env("tests.fixtures."
                                                                                     "broken_overfills")), 60)
     assert values is not None and len(values) == 3  # what every later round runs cannot see it
 

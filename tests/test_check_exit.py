@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import check
-from bench.check_report import format_report
-from bench.errors import UsageError
+from bench.gate import check, rounds
+from bench.gate.options import CheckOptions
+from bench.gate.table import format_report
 from bench.profiles import cells, get_profile
+from runs.errors import UsageError
 from tests.cli_helpers import bench
 
 pytestmark = pytest.mark.timeout(120)
@@ -166,15 +167,15 @@ def fake_sides(monkeypatch, tmp_path):
         values, commit = found
         return values, {"prodcon_git_commit": commit}
 
-    monkeypatch.setattr(check, "_flags_of", lambda side, env: set(FLAGS))
-    monkeypatch.setattr(check, "_designs_of", lambda side, env: set(setup["designs"][side.label]))
-    monkeypatch.setattr(check, "run_worker", run_worker)
+    monkeypatch.setattr(check, "flags_of", lambda side, env: set(FLAGS))
+    monkeypatch.setattr(check, "designs_of", lambda side, env: set(setup["designs"][side.label]))
+    monkeypatch.setattr(rounds, "run_worker", run_worker)
     monkeypatch.setattr(workload, "spins_per_second", lambda: 1e7)
 
     def run(rounds: int = 10, max_rounds: int = 10, inject: tuple[str, float] | None = None, **more):
-        options = check.CheckOptions(base="HEAD", head="HEAD", profile=get_profile("ci"),
-                                     only="^(queue|generator)/", threshold=0.05, rounds=rounds, seed=1,
-                                     repo=repo, inject=inject, max_rounds=max_rounds, **more)
+        options = CheckOptions(base="HEAD", head="HEAD", profile=get_profile("ci"),
+                               only="^(queue|generator)/", threshold=0.05, rounds=rounds, seed=1,
+                               repo=repo, inject=inject, max_rounds=max_rounds, **more)
         return check.run_check(options)
 
     setup["run"], setup["calls"] = run, calls

@@ -21,7 +21,7 @@ def _docs() -> list[Path]:
 
 
 def _code_files() -> list[Path]:
-    return sorted(path for folder in ("bench", "analysis", "variants", "tests")
+    return sorted(path for folder in ("bench", "analysis", "runs", "variants", "tests")
                   for path in (ROOT / folder).rglob("*.py"))
 
 

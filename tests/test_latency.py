@@ -1,4 +1,5 @@
-"""bench.latency: figures from stamps, histograms that merge, and the latency tests of issue 8.
+"""bench.latency and runs.histograms: figures from stamps, histograms that merge, and the latency tests of
+issue 8.
 
 Hand-built outcomes check the arithmetic exactly; the holds_items fixture checks a real run of known
 latency; the two end-to-end runs of the `queue` design check overload and underload.
@@ -11,9 +12,10 @@ import random
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from analysis.latency import PERCENTILES, merged_percentiles
 from bench import latency
 from bench.once import run_once
+from runs import histograms as hdr
+from runs.histograms import PERCENTILES, merged_percentiles
 from tests.fixtures import holds_items
 from variants import REGISTRY
 from variants.contract import Outcome, Scenario
@@ -157,12 +159,12 @@ def test_histograms_of_three_processes_merge_to_the_histogram_of_all():
     rng = random.Random(8)
     values = [rng.lognormvariate(-7, 2) for _ in range(3000)]  # about 1 us to 1 s, seconds
     parts = [values[0::3], values[1::3], values[2::3]]
-    merged, unit = latency.merge_histograms([latency.encode(latency.histogram(part)) for part in parts])
-    whole = latency.percentiles(latency.histogram(values))
+    merged, unit = hdr.merge_histograms([hdr.encode(hdr.histogram(part)) for part in parts])
+    whole = hdr.percentiles(hdr.histogram(values))
 
-    assert unit == latency.NS
+    assert unit == hdr.NS
     assert merged.get_total_count() == len(values)
-    assert latency.percentiles(merged, unit) == pytest.approx(whole, rel=1e-3)
+    assert hdr.percentiles(merged, unit) == pytest.approx(whole, rel=1e-3)
     # and both are the exact nearest-rank percentiles, within the histogram's precision (3 digits)
     ordered = sorted(values)
     for key, pct in (("latency_p50_s", 50), ("latency_p90_s", 90), ("latency_p99_s", 99),
@@ -175,8 +177,8 @@ def test_a_merge_of_one_part_is_not_the_whole():
     """The merge test above can fail: one process's histogram alone differs from the merge."""
     values = [i * MS for i in range(1, 301)]
     parts = [values[:100], values[100:200], values[200:]]
-    one = latency.percentiles(*latency.merge_histograms([latency.encode(latency.histogram(parts[0]))]))
-    whole = latency.percentiles(latency.histogram(values))
+    one = hdr.percentiles(*hdr.merge_histograms([hdr.encode(hdr.histogram(parts[0]))]))
+    whole = hdr.percentiles(hdr.histogram(values))
     assert one["latency_p50_s"] != pytest.approx(whole["latency_p50_s"], rel=1e-2)
 
 
@@ -188,8 +190,8 @@ def test_a_latency_comes_back_within_a_thousandth_of_itself(seconds):
     """0.3 us and 1.4 us were both stored as 1 us in whole-microsecond histograms: each is itself now,
     through the whole path (record, encode, merge across processes, read), and so are a minute and an hour
     (an overloaded seed-002 cell runs about a second)."""
-    encoded = [latency.encode(latency.histogram([seconds] * 3)) for _ in range(2)]
-    figures = latency.percentiles(*latency.merge_histograms(encoded))
+    encoded = [hdr.encode(hdr.histogram([seconds] * 3)) for _ in range(2)]
+    figures = hdr.percentiles(*hdr.merge_histograms(encoded))
     for key in ("latency_p50_s", "latency_p99_s", "latency_max_s"):
         assert figures[key] == pytest.approx(seconds, rel=1e-3), key
     read = merged_percentiles([";".join(encoded)])  # as analysis reads a value's histograms
@@ -218,9 +220,9 @@ def _old_encoded(latencies_us: list[int]) -> str:
 
 def test_an_old_microsecond_histogram_reads_as_before():
     old = _old_encoded([1, 1, 250, 1999, 123_456])
-    hist, unit = latency.decode(old)
-    assert unit == latency.US
-    figures = latency.percentiles(*latency.merge_histograms([old, old]))
+    hist, unit = hdr.decode(old)
+    assert unit == hdr.US
+    figures = hdr.percentiles(*hdr.merge_histograms([old, old]))
     expected = {"latency_p50_s": 250e-6, "latency_p90_s": 123_456e-6, "latency_max_s": 123_456e-6}
     for key, value in expected.items():
         assert figures[key] == pytest.approx(value, rel=1e-3), key
@@ -233,10 +235,10 @@ def test_an_old_microsecond_histogram_reads_as_before():
 def test_old_and_new_histograms_merge_in_nanoseconds():
     """A run resumed across the change holds both: the old microseconds are converted, not mistaken."""
     old = _old_encoded([2000] * 10)  # 2 ms
-    new = latency.encode(latency.histogram([0.3e-6] * 10))
-    merged, unit = latency.merge_histograms([old, new])
-    assert unit == latency.NS and merged.get_total_count() == 20
-    figures = latency.percentiles(merged, unit)
+    new = hdr.encode(hdr.histogram([0.3e-6] * 10))
+    merged, unit = hdr.merge_histograms([old, new])
+    assert unit == hdr.NS and merged.get_total_count() == 20
+    figures = hdr.percentiles(merged, unit)
     assert figures["latency_p50_s"] == pytest.approx(0.3e-6, rel=1e-3)
     assert figures["latency_max_s"] == pytest.approx(2e-3, rel=1e-3)
     read = merged_percentiles([new, old])

@@ -24,7 +24,7 @@ import pytest
 
 from bench.orchestrate import ALONE_NO_RIVAL, in_run_order, process_spread, run_cell
 from bench.profiles import Cell, cells, get_profile
-from bench.store import part_stem
+from runs.store import part_stem
 from tests.cli_helpers import ROOT, alive_with, assert_no_stray_process, bench, bench_env, default_sigint
 from variants import two_lock
 from variants.contract import Scenario

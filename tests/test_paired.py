@@ -19,7 +19,7 @@ import pytest
 from analysis.standings import paired_rounds, sidecar_rounds, standings, widest_interval
 from bench.profiles import Cell, get_profile
 from bench.scenario_run import run_scenario
-from bench.store import part_stem
+from runs.store import part_stem
 from tests.cli_helpers import assert_no_stray_process, bench
 from variants.contract import Scenario
 
@@ -152,7 +152,7 @@ def test_effort_goes_to_the_least_settled_scenario_within_its_caps(tmp_path):
     with open(tmp_path / "pyperf.log", "w", encoding="utf-8") as log:
         runner = _Runner(profile, tmp_path, log, Bar(), state, None)
         runner.scenario(group)
-        runner.more_effort(start=0.0)
+        runner.more_effort(start=0.0, settle=lambda lines: widest_interval(sidecar_rounds(lines)))
     for cell in group:
         entry = state["cells"][cell.name]
         assert entry["processes"] == 5

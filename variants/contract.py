@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 
 from variants import workload
 
-__all__ = ["Scenario", "Outcome"]
+__all__ = ["Scenario", "Outcome", "SEED002"]
+
+# The seed-002 scenario: seed 002's story, a bursty network producer feeding a slow database. One producer
+# emits bursts of 100 messages back to back, 2,000 messages/s on average; consumers spend io:1ms per message
+# (the database). With one consumer it is overloaded (about 1,000/s of service for 2,000/s offered): latency
+# grows through the run and the producer falls behind; with 4 or 8 it keeps up. Capacity 1 is seed 002's own
+# single-slot pipeline (`two_lock`); capacity 16 a small buffer.
+SEED002 = {"producers": 1, "arrival": "burst:100:2000", "work": "io:1ms"}
 
 
 @dataclass(frozen=True)

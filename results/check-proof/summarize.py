@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench import gate_stats  # noqa: E402
+from bench.gate import stats as gate_stats  # noqa: E402
 
 CI = 9
 level = gate_stats.family_level(CI)

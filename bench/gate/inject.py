@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from bench.errors import UsageError
+from runs.errors import UsageError
 
 __all__ = ["parse_slowdown", "slowed"]
 

@@ -1,4 +1,7 @@
-"""Figures as short text: seconds, rates, ratios with their interval, the machine line."""
+"""Figures as short text: seconds, rates, ratios with their interval, the machine line.
+
+The one place durations become text, for the report, the comparison, the check's table and `--once`.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,17 @@ def missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def seconds(value: float, digits: int = 3) -> str:
-    """'1.23 us', '45.6 ms', '2.00 s' (three significant digits by default); '-' when missing."""
+def seconds(value: float | None, digits: int = 3, places: int | None = None) -> str:
+    """'1.23 us', '45.6 ms', '2.00 s' (three significant digits by default); '-' when missing.
+
+    With `places`, that many decimals instead of significant digits ('1.234 ms'), for columns that line up.
+    """
     if missing(value):
         return "-"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
         if abs(value) >= scale or unit == "ns":
+            if places is not None:
+                return f"{value / scale:.{places}f} {unit}"
             text = f"{value / scale:.{digits}g}"
             return f"{value / scale:.0f} {unit}" if "e" in text else f"{text} {unit}"
     raise AssertionError("unreachable")

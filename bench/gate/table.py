@@ -1,10 +1,10 @@
 """The report of `bench check` as text lines, markdown lines (a CI job summary) or JSON.
 
-Compute, then format: bench/check.py and bench/baseline.py return a report dict (its "exit_status" from
-gate_stats.exit_status); these functions only turn it into lines. The last line says "no regression" only
-when every benchmark was decided and nothing failed or was missing; otherwise it names what was not.
-Rows are sorted by ratio, slowest first; the footer gives the gate's resolution (rounds or
-processes, the level, how wide the intervals were) so a reader sees what the gate could have seen.
+Compute, then format: bench/gate/check.py and bench/gate/stored.py return a report dict (its "exit_status"
+from stats.exit_status); these functions only turn it into lines. The last line says "no regression" only
+when every benchmark was decided and nothing failed or was missing; otherwise it names what was not. Rows
+are sorted by ratio, slowest first; the footer gives the gate's resolution (rounds or processes, the level,
+how wide the intervals were) so a reader sees what the gate could have seen.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import statistics
 
-from bench import gate_stats
+from bench.gate import stats
+from runs import fmt
 
 __all__ = ["format_report", "FORMATS"]
 
@@ -20,12 +21,8 @@ FORMATS = ("text", "markdown", "json")
 
 
 def _time(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3f} {unit}"
-    return f"{seconds / 1e-9:.1f} ns"
+    """Fixed decimals, so that the table's columns line up: 3 (1.234 ms), 1 below a microsecond."""
+    return fmt.seconds(seconds, places=1 if seconds is not None and seconds < 1e-6 else 3)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -189,8 +186,8 @@ def format_text(report: dict) -> list[str]:
 def format_markdown(report: dict) -> list[str]:
     """The report as markdown lines, for a CI job summary."""
     slower = any(row["verdict"] == "slower" for row in report["benchmarks"])
-    mark = ("slower" if slower else "failed" if report["exit_status"] == gate_stats.EXIT_FAILED
-            else "undecided" if report["exit_status"] == gate_stats.EXIT_UNDECIDED else "ok")
+    mark = ("slower" if slower else "failed" if report["exit_status"] == stats.EXIT_FAILED
+            else "undecided" if report["exit_status"] == stats.EXIT_UNDECIDED else "ok")
     lines = [f"### bench check: {mark}", "", f"- {report['base']['text']}", f"- {report['head']['text']}"]
     lines += [f"- **{warning}**" for warning in _warnings(report)]
     count = "rounds" if report["mode"] == "rounds" else "processes"

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 __all__ = ["MIN_PROCESSES", "LEVEL", "median_interval", "ratio_interval", "spread_ratio"]
 
 MIN_PROCESSES = 3  # fewer process figures than this: no interval
@@ -26,7 +24,9 @@ RESAMPLES = 4000
 _NAN2 = (math.nan, math.nan)
 
 
-def _clean(values) -> np.ndarray:
+def _clean(values):
+    import numpy as np  # here, not above: the runner imports this module, and numpy only when it asks
+
     array = np.asarray(values, dtype=float)
     return array[np.isfinite(array)]
 
@@ -37,7 +37,8 @@ def median_interval(process_figures) -> tuple[float, float]:
     One figure per worker process (the median of its values). Returns (nan, nan) with fewer than
     MIN_PROCESSES finite figures.
     """
-    from scipy.stats import bootstrap  # analysis only
+    import numpy as np
+    from scipy.stats import bootstrap  # statistics: never in a worker
 
     data = _clean(process_figures)
     if len(data) < MIN_PROCESSES:
@@ -55,7 +56,8 @@ def ratio_interval(numerator, denominator) -> tuple[float, float]:
     Both sides are process figures of different processes (not paired), resampled independently.
     Returns (nan, nan) when either side has fewer than MIN_PROCESSES finite figures.
     """
-    from scipy.stats import bootstrap  # analysis only
+    import numpy as np
+    from scipy.stats import bootstrap  # statistics: never in a worker
 
     top, bottom = _clean(numerator), _clean(denominator)
     if min(len(top), len(bottom)) < MIN_PROCESSES or not np.all(bottom > 0):
@@ -71,7 +73,7 @@ def ratio_interval(numerator, denominator) -> tuple[float, float]:
 
 def spread_ratio(process_figures) -> float:
     """Slowest over fastest process figure (1.0 = processes agree); NaN with fewer than 2 processes."""
-    data = _clean(process_figures)
-    if len(data) < 2 or data.min() <= 0:
+    data = [float(x) for x in process_figures if math.isfinite(x)]
+    if len(data) < 2 or min(data) <= 0:
         return math.nan
-    return float(data.max() / data.min())
+    return max(data) / min(data)

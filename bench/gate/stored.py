@@ -1,6 +1,6 @@
 """Stored runs: `bench check --baseline RUN_OR_SUITE --current RUN_OR_SUITE`, `bench baseline save RUN_DIR`.
 
-Two stored runs are compared benchmark by benchmark with the gate's rule (bench/gate_stats.py), over worker
+Two stored runs are compared benchmark by benchmark with the gate's rule (bench/gate/stats.py), over worker
 processes: each pyperf run (one worker process) gives the median of its values, and the interval is a
 rank test over those medians, never over pooled values, so unequal numbers of processes or values are fine.
 Runs from different times or machines carry machine drift (whole runs here differ by up to 1.2x): the report
@@ -21,10 +21,10 @@ import json
 import statistics
 from pathlib import Path
 
-from bench import gate_stats
-from bench.errors import UsageError
+from bench.gate import stats
 from bench.machine import ROOT
-from bench.store import read_run, write_atomic
+from runs.errors import UsageError
+from runs.store import read_run, write_atomic
 
 __all__ = ["BASELINE", "load_stored", "compare_stored", "save_baseline"]
 
@@ -105,7 +105,7 @@ def compare_stored(base: dict, head: dict, threshold: float, allow_missing: bool
         more = " ..." if len(differ) > 3 else ""
         raise UsageError(f"the runs cannot be compared: item counts differ for {len(differ)} of "
                          f"{len(names)} benchmarks: {', '.join(differ[:3])}{more}")
-    level = gate_stats.family_level(max(len(names), 1))
+    level = stats.family_level(max(len(names), 1))
     rows = []
     for name in names:
         a, b = base["benchmarks"][name], head["benchmarks"][name]
@@ -118,7 +118,7 @@ def compare_stored(base: dict, head: dict, threshold: float, allow_missing: bool
             row.update(ratio=None, low=None, high=None, verdict="undecided")
         else:
             ratio = row["head_s"] / row["base_s"]
-            verdict = gate_stats.decide(ratio, gate_stats.process_interval(a["medians"], b["medians"], level),
+            verdict = stats.decide(ratio, stats.process_interval(a["medians"], b["medians"], level),
                                         threshold)
             row.update(ratio=ratio, low=verdict.low, high=verdict.high, verdict=verdict.status)
         rows.append(row)
@@ -129,14 +129,14 @@ def compare_stored(base: dict, head: dict, threshold: float, allow_missing: bool
     new = [name for name in head["benchmarks"] if name not in base["benchmarks"] and name not in gone]
     unaccepted = 0 if allow_missing else len(missing) + len(new)
     return {
-        "format": 1, "mode": "stored", "threshold": threshold, "alpha": gate_stats.ALPHA, "level": level,
+        "format": 1, "mode": "stored", "threshold": threshold, "alpha": stats.ALPHA, "level": level,
         "looks": 1, "interval": "Mann-Whitney over worker processes",
-        "min_processes": gate_stats.min_processes(level),
+        "min_processes": stats.min_processes(level),
         "base": {"label": "baseline", "text": f"baseline: {base['about']}"},
         "head": {"label": "current", "text": f"current: {head['about']}"},
         "injected": None, "benchmarks": rows, "failed": failed, "missing": missing, "new": new,
         "allow_missing": allow_missing, "drift_warning": DRIFT_WARNING,
-        "exit_status": gate_stats.exit_status([row["verdict"] for row in rows], len(failed), unaccepted),
+        "exit_status": stats.exit_status([row["verdict"] for row in rows], len(failed), unaccepted),
     }
 
 

@@ -13,29 +13,43 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from bench.errors import UsageError
+from runs.errors import UsageError
 
-__all__ = ["RUN_FORMAT", "write_atomic", "write_json", "read_run", "part_stem", "merge_parts"]
+__all__ = ["RUN_FORMAT", "atomic_path", "write_atomic", "write_json", "read_run", "part_stem", "merge_parts"]
 
 RUN_FORMAT = 1
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path so that a reader sees the old file or the new one, never half of one."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A free temporary name beside path for a writer to write to; once the block ends well, that file
+    replaces path (mode 0644, for reading), so a reader sees the old file or the new one, never half of one.
+    If the block fails, the temporary file is removed and path is left as it was.
+
+    The name is handed over with no file behind it: some writers (pyperf) refuse to replace a file.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    os.unlink(tmp)
     try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; results are for reading
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path so that a reader sees the old file or the new one, never half of one."""
+    with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -87,12 +101,6 @@ def merge_parts(folder: Path, benchmarks: list[str]) -> int:
     write_atomic(folder / "metrics.jsonl", "".join(metrics))
     if loaded:
         suite = pyperf.BenchmarkSuite(loaded)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".suite.", suffix=".json")
-        os.close(fd)
-        os.unlink(tmp)  # pyperf refuses to replace a file; it writes a new one, then we rename it
-        try:
-            suite.dump(tmp)
-            os.replace(tmp, folder / "suite.json")
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        with atomic_path(folder / "suite.json") as tmp:
+            suite.dump(str(tmp))
     return len(loaded)
