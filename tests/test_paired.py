@@ -167,13 +167,16 @@ def test_effort_goes_to_the_least_settled_scenario_within_its_caps(tmp_path):
 
 @pytest.mark.timeout(180)
 def test_sharing_catches_a_design_that_sharing_slows(tmp_path):
-    proc = bench("sharing", "coroutine", "slow_when_shared", "--processes=10", "--rounds=3", "--items=4000",
+    proc = bench("sharing", "coroutine", "slow_when_shared", "--processes=10", "--rounds=5", "--items=20000",
                  "--seed=1", extra="tests.fixtures.slow_when_shared", timeout=170)
     assert proc.returncode == 1, proc.stderr
     rows = {line.split()[0]: line.split() for line in proc.stdout.splitlines()[2:-1]}
     assert rows["slow_when_shared"][-1] == "biased"
     assert float(rows["slow_when_shared"][3]) > 1.2
-    assert float(rows["coroutine"][3]) < 1.5  # its own figure is not doubled
+    # The fixture's doubling is its own, not its partner's. Each design's alone processes are its own draws
+    # of the machine, so an innocent design's paired/alone ratio alone moves 0.8-1.6x between runs (CI,
+    # 2026-12-04: 1.596 at 4,000 items); against the fixture's it stood 1.37-2.6x lower in 8 runs here.
+    assert float(rows["slow_when_shared"][3]) > 1.25 * float(rows["coroutine"][3]), proc.stdout
 
 
 # --- standings computed round by round ---------------------------------------------------------------
