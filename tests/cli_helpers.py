@@ -33,10 +33,42 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+DEADLINE: float | None = None  # when the running test's pytest-timeout fires (tests/conftest.py sets it)
+MARGIN = 5.0  # seconds left to stop a child, reap its process group and report, before pytest-timeout
+
+
+def time_left(limit: float) -> float:
+    """`limit`, cut to the running test's remaining time less MARGIN (at least one second)."""
+    if DEADLINE is None:
+        return limit
+    return max(1.0, min(limit, DEADLINE - time.monotonic() - MARGIN))
+
+
+def run_bounded(cmd: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run for a command that may start children of its own.
+
+    Its time limit is cut to the test's remaining time (time_left); at the limit the whole process group
+    is killed (its workers too, which subprocess.run would leave running) and the test fails with the
+    output so far.
+    """
+    limit = time_left(timeout)
+    with subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          **kwargs) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            command = " ".join(map(str, cmd))
+            raise AssertionError(f"{command} ran past {limit:.0f} s and was killed with its process group"
+                                 f"\nstdout: {stdout[-2000:]}\nstderr: {stderr[-2000:]}") from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
 def bench(*args: str, extra: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`python -m bench ARGS` from the repository root, no stdin, output captured as text."""
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, env=bench_env(extra),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    """`python -m bench ARGS` from the repository root, no stdin, output captured as text (run_bounded)."""
+    return run_bounded([sys.executable, "-m", "bench", *args], timeout, cwd=ROOT, env=bench_env(extra),
+                       stdin=subprocess.DEVNULL, text=True)
 
 
 def alive_with(proc: psutil.Process, marker: str) -> bool:
@@ -64,7 +96,7 @@ def assert_no_stray_process(marker: str, wait: float = 1.0) -> None:
     for proc in left:
         try:
             described.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
         except psutil.Error:
             pass
     assert not described, "processes left running:\n" + "\n".join(described)

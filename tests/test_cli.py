@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
+import psutil
 import pytest
 
 from bench.designs import EXTRA_DESIGNS_ENV
-from tests.cli_helpers import bench
+from tests import cli_helpers
+from tests.cli_helpers import bench, run_bounded, time_left
 
 NAMES = ("lock_list", "two_lock", "semaphores", "queue", "generator", "coroutine", "greenlet",
          "multiprocess", "asyncio")
@@ -203,3 +206,26 @@ def test_a_paced_run_prints_its_latency_in_readable_units():
     assert first.endswith("verified")
     assert re.fullmatch(r"  latency p50 [\d.]+ [mu]?s p90 .+ max .+; depth max \d+ mean [\d.e-]+; "
                         r"producer lag p99 .+ max .+", second), second
+
+
+# --- the tests' own time limits ------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+def test_a_child_past_its_time_is_killed_with_its_own_children(tmp_path):
+    # the child starts a grandchild (as `bench all` starts workers), then both outlive the limit
+    code = ("import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; "
+            "time.sleep(60)']); open(sys.argv[1], 'w').write(str(p.pid)); time.sleep(60)")
+    pid_file = tmp_path / "grandchild"
+    with pytest.raises(AssertionError, match="ran past 2 s and was killed with its process group"):
+        run_bounded([sys.executable, "-c", code, str(pid_file)], timeout=2.0, text=True)
+    try:
+        psutil.Process(int(pid_file.read_text())).wait(timeout=5)  # psutil.TimeoutExpired if it runs on
+    except psutil.NoSuchProcess:
+        pass  # gone already
+
+
+def test_a_child_s_time_limit_is_cut_to_the_test_s_remaining_time():
+    assert cli_helpers.DEADLINE is not None  # tests/conftest.py set it from this module's 90 s
+    assert time_left(1000.0) <= 90 - cli_helpers.MARGIN
+    assert time_left(10.0) == 10.0

@@ -361,7 +361,7 @@ def test_the_event_stop_leaves_no_item_behind_when_a_producer_is_slow(design_nam
 def test_the_barrier_stop_sends_one_sentinel_that_every_consumer_puts_back(consumers, monkeypatch):
     import queue as queue_module
 
-    from variants import std_queue
+    from variants import queue as queue_design
 
     sentinels = []
 
@@ -371,7 +371,7 @@ def test_the_barrier_stop_sends_one_sentinel_that_every_consumer_puts_back(consu
                 sentinels.append(item)
             super().put(item, block, timeout)
 
-    monkeypatch.setattr(std_queue, "Buffer", Counting)
-    result = run_once(std_queue, Scenario(3, consumers, 300, capacity=4, stop="barrier"))
+    monkeypatch.setattr(queue_design, "Buffer", Counting)
+    result = run_once(queue_design, Scenario(3, consumers, 300, capacity=4, stop="barrier"))
     assert result.ok, result.reason
     assert len(sentinels) == 1 + consumers  # producer 0's one, and each consumer's put-back

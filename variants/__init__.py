@@ -1,8 +1,9 @@
 """The producer/consumer designs, by stable name.
 
-`REGISTRY` maps each design's NAME (it appears in benchmark names and baselines: never rename one) to its
-module; `MODULES` maps it to the module's name in this package, so that `load` imports one design alone. A
-worker process runs one design, and importing them all cost it 30 ms more (asyncio's import) of about
+A variant is one design's implementation: a module of this package named after the design (`variants/queue.py`
+is the `queue` design). `REGISTRY` maps each design's NAME (it appears in benchmark names and baselines: never
+rename one) to its module; `MODULES` lists the names, so that `load` imports one design alone. A worker
+process runs one design, and importing them all cost it 30 ms more (asyncio's import) of about
 140 ms here, in each of a quick run's 2,000 processes. Every module keeps the contract in
 variants/contract.py: NAME, MODEL, SUMMARY, SEED, FIFO, unsupported(scenario) and run(scenario). This
 package imports no harness, pyperf, pandas or matplotlib.
@@ -26,12 +27,12 @@ MODULES = {  # NAME -> module in this package, in the order every table and char
     "lock_list": "lock_list",
     "two_lock": "two_lock",
     "semaphores": "semaphores",
-    "queue": "std_queue",
+    "queue": "queue",
     "generator": "generator",
     "coroutine": "coroutine",
-    "greenlet": "greenlets",
+    "greenlet": "greenlet",
     "multiprocess": "multiprocess",
-    "asyncio": "asyncio_queue",
+    "asyncio": "asyncio",
 }
 
 
