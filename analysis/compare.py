@@ -20,6 +20,7 @@ from analysis.names import KINDS
 from analysis.report import NOISY, machine_noise, machine_noise_text
 from analysis.standings import value_figure
 from runs import fmt
+from runs.comparison import Entry, match
 from runs.errors import UsageError
 from runs.stats import MIN_PROCESSES, ratio_interval
 
@@ -29,31 +30,43 @@ COMPARE = "COMPARE.md"
 MAX_FOREST = 150  # rows of the forest plot; beyond, the most changed are shown
 
 
+def _entries(table, procs) -> dict:
+    """benchmark -> runs.comparison.Entry of one run's aggregate table and its per-process figures."""
+    kinds = dict(zip(table["benchmark"], table.get("value_kind", [None] * len(table)), strict=True))
+    figures: dict[str, list[float]] = {}
+    for row in procs.to_dict("records"):
+        value = row.get(value_figure(kinds.get(row["benchmark"])))
+        if not fmt.missing(value):
+            figures.setdefault(row["benchmark"], []).append(float(value))
+    return {row["benchmark"]: Entry(row["status"],
+                                    None if fmt.missing(row.get("items")) else int(row["items"]),
+                                    None if fmt.missing(row.get("value_kind")) else row["value_kind"],
+                                    tuple(figures.get(row["benchmark"], ())))
+            for row in table.to_dict("records")}
+
+
 def compare_tables(table_a, procs_a, table_b, procs_b):
     """(ratios, only_a, only_b, changed): the per-benchmark comparison of two aggregate tables.
 
-    ratios: a pandas frame, one row per benchmark measured (status ok) in both with the same kind of
-    value, sorted by ratio: benchmark, variant, scenario, figure, a, b, ratio (b/a), low, high, n_a, n_b.
-    only_a / only_b: benchmark names found in one table only. changed: (benchmark, status in A, status in
-    B, why) for the benchmarks in both whose status differs or whose value kinds differ.
+    Which benchmarks are compared is runs/comparison.py's rule, shared with the stored-run check.
+    ratios: a pandas frame, one row per benchmark measured (status ok) in both over the same items and
+    kind of value, sorted by ratio: benchmark, variant, scenario, figure, a, b, ratio (b/a), low, high,
+    n_a, n_b. only_a / only_b: benchmark names found in one table only. changed: (benchmark, status in A,
+    status in B, why) for the benchmarks in both that cannot be compared (a status that differs, other
+    item counts or another kind of value).
     """
     import pandas as pd  # analysis only
 
+    found = match(_entries(table_a, procs_a), _entries(table_b, procs_b))
     a, b = table_a.set_index("benchmark"), table_b.set_index("benchmark")
-    only_a = sorted(set(a.index) - set(b.index))
-    only_b = sorted(set(b.index) - set(a.index))
-    rows, changed = [], []
-    for name in [n for n in a.index if n in b.index]:
+    changed = []
+    for name, status_a, status_b, why in found.changed:
+        reason = b.loc[name].get("reason") if status_b != "ok" else a.loc[name].get("reason")
+        changed.append((name, status_a, status_b, why if fmt.missing(reason) or status_a == status_b
+                        else str(reason)))
+    rows = []
+    for name in found.both:
         left, right = a.loc[name], b.loc[name]
-        if left["status"] != right["status"]:
-            changed.append((name, left["status"], right["status"], right.get("reason") or left.get("reason")))
-            continue
-        if left["status"] != "ok":
-            continue
-        if left.get("value_kind") != right.get("value_kind"):
-            changed.append((name, "ok", "ok", f"value changed from {left.get('value_kind')} to "
-                                              f"{right.get('value_kind')}: not comparable"))
-            continue
         figure = value_figure(left.get("value_kind"))
         top = procs_b.loc[procs_b["benchmark"] == name, figure]
         bottom = procs_a.loc[procs_a["benchmark"] == name, figure]
@@ -64,7 +77,8 @@ def compare_tables(table_a, procs_a, table_b, procs_b):
                      "n_a": int(left["n_processes"]), "n_b": int(right["n_processes"])})
     columns = ["benchmark", "variant", "scenario", "figure", "a", "b", "ratio", "low", "high", "n_a", "n_b"]
     ratios = pd.DataFrame(rows, columns=columns)
-    return ratios.sort_values("ratio", kind="stable").reset_index(drop=True), only_a, only_b, changed
+    return (ratios.sort_values("ratio", kind="stable").reset_index(drop=True), sorted(found.only_a),
+            sorted(found.only_b), changed)
 
 
 def _relative(table) -> dict:
@@ -186,8 +200,9 @@ def format_compare(run_a, run_b, ratios, only_a, only_b, changed, stability: dic
         "measures both sides in one job).", "",
         f"- {len(ratios)} benchmarks measured in both; median B/A "
         f"{ratios['ratio'].median():.3f}." if len(ratios) else "- No benchmark was measured in both runs.",
-        f"- Interval wholly above 1 (B slower): {above}; wholly below 1 (B faster): {below}; "
-        f"no interval (fewer than {MIN_PROCESSES} processes on a side): {len(ratios) - len(with_interval)}.",
+        *([f"- Interval wholly above 1 (B slower): {above}; wholly below 1 (B faster): {below}; no interval "
+           f"(fewer than {MIN_PROCESSES} processes on a side): {len(ratios) - len(with_interval)}."]
+          if len(ratios) else []),
         "", "## Precision: how stable the ranking is", "",
         "Each design's figure relative to its scenario's fastest design, in A and in B; the change is "
         "max(B/A, A/B) - 1 of that relative figure (designs fastest in both runs left out).", "",
@@ -219,6 +234,8 @@ def format_compare(run_a, run_b, ratios, only_a, only_b, changed, stability: dic
         for row in ratios.to_dict("records"):
             lines.append(f"| `{row['benchmark']}` | {fmt.seconds(row['a'])} | {fmt.seconds(row['b'])} | "
                          f"{fmt.ratio(row['ratio'], row['low'], row['high'])} | {row['n_a']}, {row['n_b']} |")
+    else:
+        lines.append("None: no benchmark was measured in both runs.")
     lines += ["", "## Only in one run", ""]
     lines.append(f"- Only in A ({len(only_a)}): " + (", ".join(f"`{n}`" for n in only_a) or "none") + ".")
     lines.append(f"- Only in B ({len(only_b)}): " + (", ".join(f"`{n}`" for n in only_b) or "none") + ".")

@@ -18,7 +18,7 @@ from runs.stats import MIN_PROCESSES
 from variants import ONE_THREAD_MODELS
 
 __all__ = ["build_report", "chart_caption", "format_report", "noise", "machine_noise", "machine_noise_text",
-           "NOISY", "REPORT"]
+           "partial_notice", "NOISY", "REPORT"]
 
 REPORT = "REPORT.md"
 _CHARTS = ("throughput_heatmap", "throughput_vs_capacity", "consumer_work", "cpu_per_item", "latency_vs_load",
@@ -203,13 +203,42 @@ def _summary(found: list[dict], quiet: dict) -> list[str]:
     return lines
 
 
+def partial_notice(info: dict, table) -> list[str]:
+    """The lines that call a run partial (none for a run that finished every cell).
+
+    A run is partial when bench/orchestrate.py recorded it as interrupted, when run.json records no end
+    (still running, or killed), or when cells are still pending.
+    """
+    pending = int((table["status"] == "pending").sum()) if "status" in table.columns else 0
+    if info.get("interrupted"):
+        why = "It was interrupted"
+    elif not info.get("finished"):
+        why = "It has not finished (still running, or killed)"
+    elif pending:
+        why = "It left cells unmeasured"
+    else:
+        return []
+    return [f"**This run is partial.** {why}: {pending} of {len(table)} cells are pending, and the figures, "
+            f"charts and decision table below cover only the cells that finished. Finish it with "
+            f"`python -m bench all --resume RUN_DIR`, then rebuild this report.", ""]
+
+
+def _reason(row: dict) -> str:
+    """A cell's reason for REPORT.md's table ('|' escaped); a missing one (None or NaN) said in words."""
+    reason = row.get("reason")
+    if fmt.missing(reason):
+        reason = ("not measured: the run stopped before this cell" if row.get("status") == "pending"
+                  else "no reason given")
+    return str(reason).replace("|", "\\|")
+
+
 def _bad_lines(bad) -> list[str]:
     """Failed, timed-out and pending cells one row each; n/a cells one row per design and reason."""
     if bad.empty:
         return ["None: every cell of the run was measured."]
     lines = ["| cells | status | reason |", "|---|---|---|"]
     for row in bad[bad["status"] != "n/a"].to_dict("records"):
-        reason = str(row.get("reason") or "no reason given").replace("|", "\\|")
+        reason = _reason(row)
         lines.append(f"| `{row['benchmark']}` | **{row['status']}** | {reason} |")
     na = bad[bad["status"] == "n/a"].fillna({"reason": "no reason given"})
     for (variant, reason), cells in na.groupby(["variant", "reason"], sort=False):
@@ -251,12 +280,14 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
     statuses = table["status"].value_counts().to_dict()
     bad = table[table["status"] != "ok"].sort_values(["status", "benchmark"])
     processes = sorted(set(measured["n_processes"]))
+    pending = f", {statuses['pending']} pending" if statuses.get("pending") else ""
     lines = [
         f"# Results: {run.folder.name}", "",
         f"Profile **{info.get('profile')}**: {len(measured)} benchmarks measured over "
         f"{measured['scenario'].nunique()} scenarios and {table['variant'].nunique()} designs; "
         f"{statuses.get('n/a', 0)} n/a, {statuses.get('failed', 0)} failed, "
-        f"{statuses.get('timeout', 0)} timed out. {fmt.machine_line(info)}.", "",
+        f"{statuses.get('timeout', 0)} timed out{pending}. {fmt.machine_line(info)}.", "",
+        *partial_notice(info, table),
         f"Every figure is the median over worker processes (a process's figure: the median of its values; "
         f"{'/'.join(map(str, processes))} processes per benchmark here). Ratios carry a 95% bootstrap "
         f"interval over processes, shown `-` where a side has fewer than {MIN_PROCESSES} processes (no "
@@ -288,7 +319,7 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
         *([f"- Effort on a paired scenario: {info['paired_effort']}."] if info.get("paired_effort") else []),
         f"- pyperf effort per benchmark{' measured alone' if info.get('paired_effort') else ''}: "
         f"{' '.join(info.get('pyperf_effort') or ['?'])}; wall time {info.get('wall_s', '?')} s.",
-        f"- Load average (1, 5, 15 min) at start {load_start}, at end {load_end} "
+        f"- Load average (1, 5, 15 min) at start {load_start or '?'}, at end {load_end or '?'} "
         f"(on {machine.get('cpu_count', '?')} cores).",
         _spread_line("Slowest / fastest worker process of one benchmark (time per item)", quiet["between"],
                      quiet["worst"]),

@@ -3,6 +3,10 @@
 The fixture tests/fixtures/runs/quick-subset is a real tiny run (see its README.md): 7 designs plus two
 broken fixture designs (one failed, one timed-out cell), 2 worker processes x 3 values per benchmark, one
 paced cell with the workers' latency figures. Tests copy it before writing anything.
+
+Most tests call build_report and compare_runs in this process; the `reported` fixture,
+test_compare_of_a_run_with_itself_gives_ratios_of_one and test_bad_arguments_are_one_line_and_exit_2 run
+`python -m bench report` and `compare` as a user does.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ import pyperf
 import pytest
 
 from analysis.aggregate import aggregate, analyse, process_frame
-from analysis.compare import rank_stability
+from analysis.compare import compare_runs, rank_stability
 from analysis.load import load_run
 from analysis.names import parse_name
-from analysis.report import chart_caption
+from analysis.report import build_report, chart_caption, partial_notice
 from runs.errors import UsageError
 from runs.stats import MIN_PROCESSES, median_interval, ratio_interval
 from tests.cli_helpers import ROOT, bench
@@ -88,7 +92,7 @@ def _add_latency_cells(folder: Path) -> None:
 
 def _add_a_process(folder: Path, factor: float) -> None:
     """Give every benchmark one more worker process: a copy of its first, values (and sidecar times)
-    scaled by `factor`, under a new pid."""
+    scaled by `factor`, under a new pid (so that it can be called again)."""
     suite = json.loads((folder / "suite.json").read_text())
     lines = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
     for benchmark in suite["benchmarks"]:
@@ -97,9 +101,10 @@ def _add_a_process(folder: Path, factor: float) -> None:
         benchmark["runs"].append(run)
         name = benchmark["metadata"]["name"]
         first = next(line["pid"] for line in lines if line["benchmark"] == name)
+        pid = first + 100_000 * len(benchmark["runs"])  # one of its own on every call
         for line in [line for line in lines if line["benchmark"] == name and line["pid"] == first]:
             scaled = {key: line[key] * factor for key in ("elapsed_s", "latency_mean_s") if key in line}
-            lines.append({**line, "pid": first + 100_000, **scaled})
+            lines.append({**line, "pid": pid, **scaled})
     (folder / "suite.json").write_text(json.dumps(suite))
     (folder / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
 
@@ -120,6 +125,48 @@ def _keep_one_value(folder: Path) -> None:
     (folder / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in kept))
 
 
+def _scale(folder: Path, factor: float) -> None:
+    """Multiply every measured value of the run (pyperf's, and the sidecar times that must match them) by
+    `factor`."""
+    suite = json.loads((folder / "suite.json").read_text())
+    for benchmark in suite["benchmarks"]:
+        for run in benchmark["runs"]:
+            if run.get("values"):
+                run["values"] = [value * factor for value in run["values"]]
+    lines = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    for line in lines:
+        if line["phase"] == "value":
+            line.update({key: line[key] * factor for key in ("elapsed_s", "latency_mean_s") if key in line})
+    (folder / "suite.json").write_text(json.dumps(suite))
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def _keep_only(folder: Path, keep) -> list[str]:
+    """Drop every benchmark whose name fails `keep` from the run (suite, metrics and run.json's cells);
+    return the names dropped."""
+    suite = json.loads((folder / "suite.json").read_text())
+    lines = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    state = _run_json(folder)
+    dropped = [name for name in state["cells"] if not keep(name)]
+    suite["benchmarks"] = [b for b in suite["benchmarks"] if keep(b["metadata"]["name"])]
+    state["cells"] = {name: cell for name, cell in state["cells"].items() if keep(name)}
+    (folder / "suite.json").write_text(json.dumps(suite))
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines
+                                                  if keep(line["benchmark"])))
+    (folder / "run.json").write_text(json.dumps(state))
+    return dropped
+
+
+def _interrupt(folder: Path, pending: list[str]) -> None:
+    """Make the run look like one stopped by Ctrl-C (bench/orchestrate.py, _finish) before `pending`
+    ran: those cells are pending in run.json, with no value in suite.json or metrics.jsonl."""
+    _keep_only(folder, lambda name: name not in pending)
+    state = _run_json(folder)
+    state["cells"].update({name: {"status": "pending", "reason": None} for name in pending})
+    state["interrupted"] = True
+    (folder / "run.json").write_text(json.dumps(state))
+
+
 @pytest.fixture(scope="module")
 def reported(tmp_path_factory) -> tuple[Path, object]:
     """A copy of the fixture after `python -m bench report` (the finished process)."""
@@ -130,11 +177,10 @@ def reported(tmp_path_factory) -> tuple[Path, object]:
 
 @pytest.fixture(scope="module")
 def with_latency(tmp_path_factory) -> Path:
-    """A copy of the fixture with a load sweep and seed 002's cells added, after `bench report`."""
+    """A copy of the fixture with a load sweep and seed 002's cells added, after build_report."""
     folder = _copy(tmp_path_factory.mktemp("latency"))
     _add_latency_cells(folder)
-    proc = bench("report", str(folder))
-    assert proc.returncode == 0, proc.stderr
+    build_report(folder)
     return folder
 
 
@@ -345,8 +391,7 @@ def test_with_three_processes_the_report_quotes_each_margin_with_its_interval(tm
     ok = table[table["status"] == "ok"]
     assert (ok["n_processes"] == 3).all() and ok["s_per_item_low"].notna().all()
     assert len(frame) == 3 * 3 * len(ok)
-    assert bench("report", str(folder)).returncode == 0
-    report = (folder / "REPORT.md").read_text()
+    report = build_report(folder).read_text()
     margins = re.findall(r"\| (\d+\.\d\d)x \((\d+\.\d\d)-(\d+\.\d\d)\)( within noise)? \|", report)
     assert len(margins) == ok["scenario"].nunique()  # one per scenario of the decision table
     for ratio, low, high, noise in margins:
@@ -361,9 +406,7 @@ def test_one_process_with_one_value_reports_no_spread_rather_than_a_zero_width_o
     _, _, table = analyse(load_run(folder))
     ok = table[table["status"] == "ok"]
     assert (ok["n_values"] == 1).all() and (ok["n_processes"] == 1).all()
-    proc = bench("report", str(folder))
-    assert proc.returncode == 0, proc.stderr
-    report = (folder / "REPORT.md").read_text()
+    report = build_report(folder).read_text()
     assert "not measurable (fewer than 2 per benchmark)" in report
     assert "this run has 1 worker process(es) per benchmark" in report
     assert (folder / "charts" / "latency_paced.png").stat().st_size > 10_000
@@ -372,9 +415,46 @@ def test_one_process_with_one_value_reports_no_spread_rather_than_a_zero_width_o
 def test_a_rebuild_leaves_no_chart_of_an_earlier_build(with_latency, tmp_path):
     folder = _copy(tmp_path)
     shutil.copytree(with_latency / "charts", folder / "charts")  # charts this run cannot draw
-    assert bench("report", str(folder)).returncode == 0
+    build_report(folder)
     assert not (folder / "charts" / "latency_vs_load.png").exists()
     assert (folder / "charts" / "throughput_heatmap.png").exists()
+
+
+PENDING = ("asyncio/p1c1/cap1/flat/none", "queue/p4c4/cap16/flat/none",
+           "multiprocess/p1c1/cap16/steady:10000/io:50us")
+
+
+def test_the_report_of_an_interrupted_run_says_it_is_partial_at_its_top_and_shows_no_nan(tmp_path):
+    folder = _copy(tmp_path)
+    _interrupt(folder, list(PENDING))
+    report = build_report(folder).read_text()
+    assert not re.search(r"\bnan\b", report, re.IGNORECASE), report
+    top = report[:report.index("## Decision table")]
+    cells = len(_run_json(folder)["cells"])
+    assert f"**This run is partial.** It was interrupted: {len(PENDING)} of {cells} cells are pending" in top
+    assert "`python -m bench all --resume RUN_DIR`" in top
+    assert f", {len(PENDING)} pending." in top  # in the line that counts the cells
+    rows = [line for line in report.splitlines() if "**pending**" in line]
+    assert rows == [f"| `{name}` | **pending** | not measured: the run stopped before this cell |"
+                    for name in sorted(PENDING)]
+
+
+def test_a_run_with_no_recorded_end_or_with_pending_cells_is_partial_too():
+    table = pd.DataFrame({"status": ["ok", "pending", "n/a", "pending"]})
+    finished = {"finished": "2026-12-04T16:25:00+00:00", "interrupted": False}
+    killed = partial_notice({}, table)  # run.json as bench all writes it at the start: no end yet
+    assert killed[0].startswith("**This run is partial.** It has not finished (still running, or killed): "
+                                "2 of 4 cells are pending,")
+    assert partial_notice(finished, table)[0].startswith("**This run is partial.** It left cells unmeasured: "
+                                                         "2 of 4 cells are pending,")
+    assert partial_notice(finished, table[table["status"] != "pending"]) == []
+
+
+def test_the_report_of_a_finished_run_does_not_call_it_partial(reported):
+    folder, _ = reported
+    report = (folder / "REPORT.md").read_text()
+    assert "partial" not in report and "pending" not in report
+    assert not re.search(r"\bnan\b", report, re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- compare
@@ -403,13 +483,57 @@ def test_compare_lists_benchmarks_only_in_one_run_and_status_changes(tmp_path):
     state = _run_json(b)
     state["cells"][gone] = {"status": "failed", "reason": "lost 1 items (7)"}
     (b / "run.json").write_text(json.dumps(state))
-    proc = bench("compare", str(a), str(b))
-    assert proc.returncode == 0, proc.stderr
-    out = tmp_path / "compare-a-vs-b"
-    assert proc.stdout == f"{out / 'COMPARE.md'}\n"
+    out = tmp_path / "compare-a-vs-b"  # beside B, by default
+    assert compare_runs(a, b) == out / "COMPARE.md"
     text = (out / "COMPARE.md").read_text()
     assert f"| `{gone}` | ok | failed | lost 1 items (7) |" in text
     assert gone not in set(pd.read_csv(out / "compare.csv")["benchmark"])
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_compare_gives_b_over_a_with_an_interval_on_the_side_of_1_that_b_moved_to(tmp_path, forward):
+    slow = _copy(tmp_path, "slow")
+    _keep_one_value(slow)
+    _add_a_process(slow, 1.02)
+    _add_a_process(slow, 0.98)  # three processes a benchmark that agree within 4%: intervals exist
+    fast = tmp_path / "fast"
+    shutil.copytree(slow, fast)
+    _scale(slow, 1.5)  # every value of `slow` is 1.5x `fast`'s
+    a, b = (fast, slow) if forward else (slow, fast)
+    text = compare_runs(a, b, str(tmp_path / "cmp")).read_text()
+    ratios = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    measured = sum(1 for cell in _run_json(FIXTURE)["cells"].values() if cell["status"] == "ok")
+    assert len(ratios) == measured and (ratios["n_a"] == 3).all() and (ratios["n_b"] == 3).all()
+    expected = 1.5 if forward else 1 / 1.5  # B / A, as README.md and the forest plot's axis say
+    assert ratios["ratio"].tolist() == pytest.approx([expected] * measured, rel=1e-9)
+    assert (ratios["b"] / ratios["a"]).tolist() == pytest.approx([expected] * measured, rel=1e-9)
+    assert ((ratios["low"] <= ratios["ratio"]) & (ratios["ratio"] <= ratios["high"])).all()
+    if forward:
+        assert (ratios["low"] > 1).all(), ratios
+        assert f"Interval wholly above 1 (B slower): {measured}; wholly below 1 (B faster): 0;" in text
+    else:
+        assert (ratios["high"] < 1).all(), ratios
+        assert f"Interval wholly above 1 (B slower): 0; wholly below 1 (B faster): {measured};" in text
+    assert f"median B/A {expected:.3f}." in text
+    table = text[text.index("## Ratios"):text.index("## Only in one run")]
+    assert len(re.findall(rf"\| {expected:.2f}x \(\d\.\d\d-\d\.\d\d\) \| 3, 3 \|$", table, re.M)) == measured
+
+
+def test_compare_of_runs_with_different_designs_lists_each_side_and_leaves_no_empty_section(tmp_path):
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    mine = ("queue/", "asyncio/")
+    only_a = _keep_only(b, lambda name: name.startswith(mine))
+    only_b = _keep_only(a, lambda name: not name.startswith(mine))
+    text = compare_runs(a, b, str(tmp_path / "cmp")).read_text()
+    assert not re.search(r"^#+ .*\n\s*^#+ ", text, re.M), text  # every heading has something under it
+    assert not re.search(r"\n\n$", text), text
+    assert "\n## Ratios (B / A, sorted)\n\nNone: no benchmark was measured in both runs.\n" in text
+    assert "- No benchmark was measured in both runs." in text and "Interval wholly" not in text
+    assert f"- Only in A ({len(only_a)}): " in text and f"- Only in B ({len(only_b)}): " in text
+    assert all(f"`{name}`" in text for name in only_a + only_b)
+    assert "Not drawn: no benchmark in both runs." in text
+    assert not (tmp_path / "cmp" / "forest.png").exists()
+    assert pd.read_csv(tmp_path / "cmp" / "compare.csv").empty
 
 
 def test_rank_stability_measures_how_each_designs_standing_moved():
@@ -464,20 +588,33 @@ BAD = {
 }
 
 
+def _main(capsys, *args: str) -> tuple[int, str, str]:
+    """`bench ARGS` through bench.cli.main in this process: (exit status, stdout, stderr).
+
+    The same code as `python -m bench` without starting an interpreter; test_bad_arguments_are_one_line_
+    and_exit_2 runs the real command line.
+    """
+    from bench.cli import main
+
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 @pytest.mark.parametrize("how", list(BAD))
-def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, how):
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, how):
     folder = _copy(tmp_path)
     _break(folder, how)
     before = sorted(p.name for p in folder.iterdir())
-    proc = bench("report", str(folder))
-    assert (proc.returncode, proc.stdout) == (2, "")
-    assert len(proc.stderr.splitlines()) == 1, proc.stderr
-    assert re.match(BAD[how], proc.stderr.strip()), proc.stderr
+    status, out, err = _main(capsys, "report", str(folder))
+    assert (status, out) == (2, "")
+    assert len(err.splitlines()) == 1, err
+    assert re.match(BAD[how], err.strip()), err
     assert sorted(p.name for p in folder.iterdir()) == before
-    out = tmp_path / "cmp"
-    proc = bench("compare", str(FIXTURE), str(folder), "--out", str(out))
-    assert (proc.returncode, proc.stdout, len(proc.stderr.splitlines())) == (2, "", 1), proc.stderr
-    assert not out.exists()
+    cmp = tmp_path / "cmp"
+    status, out, err = _main(capsys, "compare", str(FIXTURE), str(folder), "--out", str(cmp))
+    assert (status, out, len(err.splitlines())) == (2, "", 1), err
+    assert not cmp.exists()
 
 
 @pytest.mark.parametrize("args, message", [
@@ -547,13 +684,12 @@ def test_the_report_and_compare_call_a_run_noisy_when_one_thread_designs_process
     folder = _copy(tmp_path)
     _keep_one_value(folder)
     _add_a_process(folder, factor)  # two processes a benchmark: alike, or one 3x slower everywhere
-    assert bench("report", str(folder)).returncode == 0
-    report = (folder / "REPORT.md").read_text()
+    report = build_report(folder).read_text()
     assert ("This run was noisy" in report) == noisy
     assert f"closed-loop benchmarks, median): {factor:.2f}x" in report
     if noisy:
         assert report.index("This run was noisy") < report.index("## Decision table")
     info, table = json.loads((folder / "run.json").read_text()), pd.read_csv(folder / "benchmarks.csv")
     assert ("\nnoisy run:" in chart_caption(info, table)) == noisy  # a chart travels without its report
-    assert bench("compare", str(folder), str(folder), "--out", str(tmp_path / "cmp")).returncode == 0
-    assert f"A {factor:.2f}x, B {factor:.2f}x" in (tmp_path / "cmp" / "COMPARE.md").read_text()
+    compared = compare_runs(folder, folder, str(tmp_path / "cmp")).read_text()
+    assert f"A {factor:.2f}x, B {factor:.2f}x" in compared
