@@ -264,15 +264,24 @@ def in_run_order(chosen: list[Cell]) -> list[Cell]:
 
 
 def _new_folder(profile: Profile, out: str | None) -> Path:
+    """The new run's folder with its parts/: --out (new or empty), else a dated folder under results/."""
     if out:
         folder = Path(out).resolve()
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise UsageError(f"{out}: exists and is not empty; results are never overwritten "
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{out}: a file, not a run folder; --out takes a new or empty folder")
+        if (folder / "run.json").exists():
+            raise UsageError(f"{out}: holds a run already; results are never overwritten "
                              f"(use --resume {out} to finish that run)")
+        if folder.exists() and any(folder.iterdir()):
+            raise UsageError(f"{out}: exists and is not empty, and is not a run folder (it has no run.json); "
+                             "--out takes a new or empty folder")
     else:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         folder = RESULTS / f"{stamp}-{profile.name}"
-    (folder / "parts").mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / "parts").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way (NotADirectoryError), no permission, ...
+        raise UsageError(f"{out or folder}: cannot create the run folder: {exc.strerror}") from None
     return folder
 
 

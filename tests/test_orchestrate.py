@@ -1,8 +1,10 @@
 """`python -m bench all` and `list --profile`: the orchestrator, its run folder, resume, failures, signals.
 
 Every test runs `python -m bench` in a subprocess (see ../shared/STYLE.md, "Tests") on a few cells of the
-smoke profile picked with --only. Design fixtures join the registry through PRODCON_EXTRA_DESIGNS:
-tests.fixtures.stuck (never finishes) and tests.fixtures.killer (its worker is killed by SIGKILL).
+smoke profile picked with --only; those that do not read REPORT.md run it without building the report
+(`bench_all`), which would cost them seconds each. Design fixtures join the registry through
+PRODCON_EXTRA_DESIGNS: tests.fixtures.stuck (never finishes) and tests.fixtures.killer (its worker is
+killed by SIGKILL).
 """
 
 from __future__ import annotations
@@ -25,15 +27,36 @@ import pytest
 from bench.orchestrate import ALONE_NO_RIVAL, in_run_order, process_spread, run_cell
 from bench.profiles import Cell, cells, get_profile
 from runs.store import part_stem
-from tests.cli_helpers import ROOT, alive_with, assert_no_stray_process, bench, bench_env, default_sigint
+from tests.cli_helpers import (
+    ROOT,
+    alive_with,
+    assert_no_stray_process,
+    bench,
+    bench_env,
+    default_sigint,
+    run_bounded,
+)
 from variants import two_lock
 from variants.contract import Scenario
 
 MACHINE_KEYS = {"cpu_count", "cpu_affinity", "mp_start_method", "switch_interval_s", "python_version",
                 "pyperf_version"}
-INTERRUPT_ONLY = "^(lock_list|two_lock|queue)/"
+INTERRUPT_ONLY = "^(lock_list|queue)/p1c1/cap1/|^queue/p1c1/capinf/"  # the interrupted runs' three cells:
+INTERRUPT_PAIR = ["lock_list/p1c1/cap1/flat/none", "queue/p1c1/cap1/flat/none"]  # one rounds worker, first
+INTERRUPT_ALONE = "queue/p1c1/capinf/flat/none"  # then the next scenario's only design, in pyperf workers
 OK_1 = {"status": "ok", "reason": None, "processes": 1,  # run.json's entry of a benchmark that passed (smoke)
         "alone": ALONE_NO_RIVAL}  # ... with no rival in its scenario (a paired cell has paired_with instead)
+
+
+# `python -m bench` with bench.commands.all.BUILD_REPORT off: `bench all` as a user runs it, less REPORT.md
+NO_REPORT = ("import sys, bench.commands.all; bench.commands.all.BUILD_REPORT = False; "
+             "from bench.cli import main; sys.exit(main())")
+
+
+def bench_all(*args: str, extra: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m bench all ARGS` without building REPORT.md (NO_REPORT), as tests/cli_helpers.py's bench."""
+    return run_bounded([sys.executable, "-c", NO_REPORT, "all", *args], timeout, cwd=ROOT,
+                       env=bench_env(extra), stdin=subprocess.DEVNULL, text=True)
 
 
 def entry(cell: dict) -> dict:
@@ -179,7 +202,7 @@ def test_pyperf_stats_reads_the_suite(tiny):
 @pytest.mark.timeout(120)
 def test_unsupported_cells_are_listed_as_na_and_not_run(tmp_path):
     folder = tmp_path / "run"
-    proc = bench("all", "--profile", "smoke", "--only", "^two_lock/p1c1/", "--out", str(folder))
+    proc = bench_all("--profile", "smoke", "--only", "^two_lock/p1c1/", "--out", str(folder))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("1 benchmarks measured, 2 n/a, 0 failed in ")
     cells_state = read_json(folder / "run.json")["cells"]
@@ -190,6 +213,7 @@ def test_unsupported_cells_are_listed_as_na_and_not_run(tmp_path):
     assert cells_state["two_lock/p1c1/cap16/steady:20000/io:50us"]["status"] == "n/a"
     assert suite_names(folder) == ["two_lock/p1c1/cap1/flat/none"]
     assert log_headers(folder) == ["two_lock/p1c1/cap1/flat/none"]
+    assert not (folder / "REPORT.md").exists()  # bench_all builds no report
 
 
 # --- resume -------------------------------------------------------------------------------------------
@@ -201,7 +225,7 @@ def test_resume_of_a_finished_run_runs_nothing(tiny, tmp_path):
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "run"
     shutil.copytree(source, folder)
-    resumed = bench("all", "--resume", str(folder))
+    resumed = bench_all("--resume", str(folder))
     assert resumed.returncode == 0, resumed.stderr
     assert log_headers(folder) == selected(TINY_ONLY)  # no new benchmark started
     assert suite_names(folder) == selected(TINY_ONLY)
@@ -219,7 +243,7 @@ def test_resume_runs_exactly_the_missing_part(tiny, tmp_path):
     (folder / "parts" / f"{part_stem(missing)}.json").unlink()
     (folder / "parts" / f"{part_stem(missing)}.metrics.jsonl").unlink()
 
-    resumed = bench("all", "--resume", str(folder))
+    resumed = bench_all("--resume", str(folder))
     assert resumed.returncode == 0, resumed.stderr
     assert log_headers(folder) == [*names, missing]
     assert suite_names(folder) == names
@@ -236,8 +260,8 @@ def test_resume_runs_exactly_the_missing_part(tiny, tmp_path):
 @pytest.mark.timeout(120)
 def test_a_hung_benchmark_times_out_and_the_run_goes_on(tmp_path):
     folder = tmp_path / "run"
-    proc = bench("all", "--profile", "smoke", "--only", "^(stuck|queue)/p1c1/capinf/", "--deadline", "2",
-                 "--out", str(folder), extra="tests.fixtures.stuck")
+    proc = bench_all("--profile", "smoke", "--only", "^(stuck|queue)/p1c1/capinf/", "--deadline", "2",
+                     "--out", str(folder), extra="tests.fixtures.stuck")
     try:
         assert proc.returncode == 1, proc.stderr
         stuck, fine = "stuck/p1c1/capinf/flat/none", "queue/p1c1/capinf/flat/none"
@@ -259,24 +283,69 @@ def test_a_hung_benchmark_times_out_and_the_run_goes_on(tmp_path):
         assert_no_stray_process(str(tmp_path))
 
 
+KILLER_ONLY = "^queue/p1c1/cap1/|^(killer|queue)/p1c1/capinf/"  # queue alone, then queue beside killer
+KILLED, EARLIER, BESIDE = ("killer/p1c1/capinf/flat/none", "queue/p1c1/cap1/flat/none",
+                           "queue/p1c1/capinf/flat/none")
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory):
+    """`bench all` (no report) over KILLER_ONLY, whose killer's workers die by SIGKILL: (folder, process)."""
+    folder = tmp_path_factory.mktemp("killed").resolve() / "run"
+    proc = bench_all("--profile", "smoke", "--only", KILLER_ONLY, "--out", str(folder),
+                     extra="tests.fixtures.killer")
+    assert_no_stray_process(str(folder))
+    return folder, proc
+
+
 @pytest.mark.timeout(120)
-def test_a_killed_worker_fails_its_benchmark_only(tmp_path):
+def test_a_killed_worker_fails_its_benchmark_only(killed):
+    folder, proc = killed
+    assert proc.returncode == 1, proc.stderr
+    assert selected(KILLER_ONLY, run_order=False) == [EARLIER, BESIDE]  # killer: in bench's registry only
+    state = read_json(folder / "run.json")
+    assert state["cells"][KILLED]["status"] == "failed"
+    assert "exit code -9" in state["cells"][KILLED]["reason"]  # pyperf's words for a worker killed by 9
+    # their shared worker died naming no design: each was measured alone after it
+    lone = "its rounds worker gave no value (exit status -9); measured alone instead"
+    assert state["cells"][KILLED]["alone"] == lone
+    assert entry(state["cells"][BESIDE]) == {**OK_1, "alone": lone}
+    assert entry(state["cells"][EARLIER]) == OK_1
+    assert log_headers(folder) == [EARLIER, BESIDE, KILLED, BESIDE, KILLED]  # EARLIER; their worker; alone
+    assert state["interrupted"] is False
+    assert suite_names(folder) == [EARLIER, BESIDE]
+    assert proc.stdout.startswith("2 benchmarks measured, 0 n/a, 1 failed in ")
+    assert f"  failed: {KILLED}: " in proc.stdout
+    assert hidden_files(folder) == []
+
+
+@pytest.mark.timeout(120)
+def test_resume_reruns_the_cell_whose_worker_was_killed(killed, tmp_path):
+    """--resume runs the killed cell again (here it is killed again), and only it: the cells finished
+    before it, and the one that shared its worker, keep their files byte for byte and their entries."""
+    source, proc = killed
+    assert proc.returncode == 1, proc.stderr
     folder = tmp_path / "run"
-    proc = bench("all", "--profile", "smoke", "--only", "^(killer|queue)/p1c1/capinf/", "--out", str(folder),
-                 extra="tests.fixtures.killer")
+    shutil.copytree(source, folder)
+    cells_before, headers = read_json(folder / "run.json")["cells"], log_headers(folder)
+    parts = {path.name: path.read_bytes() for path in (folder / "parts").iterdir()}
+    assert len(parts) == 4  # EARLIER's and BESIDE's .json and .metrics.jsonl
+
+    resumed = bench_all("--resume", str(folder), extra="tests.fixtures.killer")
     try:
-        assert proc.returncode == 1, proc.stderr
-        killed, fine = "killer/p1c1/capinf/flat/none", "queue/p1c1/capinf/flat/none"
+        assert resumed.returncode == 1, resumed.stderr
+        assert log_headers(folder) == [*headers, KILLED]  # the killed cell, alone; nothing else
+        assert {path.name: path.read_bytes() for path in (folder / "parts").iterdir()} == parts
         state = read_json(folder / "run.json")
-        assert state["cells"][killed]["status"] == "failed"
-        assert "exit code -9" in state["cells"][killed]["reason"]  # pyperf's words for a worker killed by 9
-        # their shared worker died naming no design: each was measured alone after it
-        lone = "its rounds worker gave no value (exit status -9); measured alone instead"
-        assert state["cells"][killed]["alone"] == lone
-        assert entry(state["cells"][fine]) == {**OK_1, "alone": lone}
-        assert state["interrupted"] is False
-        assert suite_names(folder) == [fine]
-        assert f"  failed: {killed}: " in proc.stdout
+        assert state["resumed_with"] == [[sys.executable, "-m", "bench", "all", "--resume", str(folder)]]
+        assert {name: cell for name, cell in state["cells"].items() if name != KILLED} == {
+            name: cell for name, cell in cells_before.items() if name != KILLED}
+        assert state["cells"][KILLED]["status"] == "failed"
+        assert "exit code -9" in state["cells"][KILLED]["reason"]
+        assert state["cells"][KILLED]["alone"] == ALONE_NO_RIVAL  # its scenario's only cell left to run
+        assert suite_names(folder) == [EARLIER, BESIDE]
+        assert resumed.stdout.startswith("2 benchmarks measured, 0 n/a, 1 failed in ")
+        assert f"  failed: {KILLED}: " in resumed.stdout
         assert hidden_files(folder) == []
     finally:
         assert_no_stray_process(str(tmp_path))
@@ -285,11 +354,26 @@ def test_a_killed_worker_fails_its_benchmark_only(tmp_path):
 # --- interrupted runs ------------------------------------------------------------------------------------
 
 
-@pytest.mark.timeout(180)
+def _alone_cell_running(marker: str) -> bool:
+    """Whether the `bench run` of INTERRUPT_ALONE (pyperf's parent or its worker) is running: the paired
+    scenario before it is stored, and this cell is not (its part is renamed in after its processes end)."""
+    for proc in psutil.process_iter():
+        try:
+            argv = proc.cmdline()
+        except psutil.Error:
+            continue
+        if "run" in argv and "queue" in argv and "--capacity=inf" in argv and alive_with(proc, marker):
+            return True
+    return False
+
+
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
+    """Interrupted while its last cell runs: the paired scenario before it is kept whole, that cell is not
+    kept at all, and --resume runs exactly that cell."""
     folder = tmp_path / "run"
-    names = selected(INTERRUPT_ONLY)
+    assert selected(INTERRUPT_ONLY) == [*INTERRUPT_PAIR, INTERRUPT_ALONE]
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     with open(out, "w") as stdout, open(err, "w") as stderr:
         orchestrator = subprocess.Popen(
@@ -298,10 +382,10 @@ def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
             stderr=stderr, preexec_fn=default_sigint)
     try:
         limit = time.monotonic() + 60
-        while not list((folder / "parts").glob("*.json")) and orchestrator.poll() is None:
-            assert time.monotonic() < limit, "no benchmark finished within 60 s"
+        while not _alone_cell_running(str(tmp_path)):
+            assert orchestrator.poll() is None, "the run ended before its last cell was seen running"
+            assert time.monotonic() < limit, "the last cell did not start within 60 s"
             time.sleep(0.02)
-        assert orchestrator.poll() is None, "the run ended before it could be interrupted"
         orchestrator.send_signal(signum)
         assert orchestrator.wait(timeout=30) == 130
     finally:
@@ -310,27 +394,29 @@ def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
             orchestrator.wait(10)
         assert_no_stray_process(str(tmp_path))
 
-    assert "--resume" in err.read_text()
+    assert err.read_text().endswith(f"interrupted; finished benchmarks are kept in {folder}\n"
+                                    f"resume with: python -m bench all --resume {folder}\n")
     assert "Traceback" not in err.read_text()
+    assert out.read_text() == ""
     assert hidden_files(folder) == []
-    finished = assert_parts_load(folder)
-    assert 1 <= len(finished) < len(names)
+    assert sorted(assert_parts_load(folder)) == sorted(INTERRUPT_PAIR)
     state = read_json(folder / "run.json")
     assert state["interrupted"] is True
-    assert {name for name, cell in state["cells"].items() if cell["status"] == "ok"} == set(finished)
+    assert {name: cell["status"] for name, cell in state["cells"].items()} == {
+        **{name: "ok" for name in INTERRUPT_PAIR}, INTERRUPT_ALONE: "pending"}
     in_suite = selected(INTERRUPT_ONLY, run_order=False)
-    assert suite_names(folder) == [name for name in in_suite if name in finished]
+    assert suite_names(folder) == [name for name in in_suite if name in INTERRUPT_PAIR]
+    kept = {path.name: path.read_bytes() for path in (folder / "parts").iterdir()}
 
-    resumed = bench("all", "--resume", str(folder))
+    resumed = bench_all("--resume", str(folder))
     assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.startswith("3 benchmarks measured, 0 n/a, 0 failed in ")  # merged: all three
     assert suite_names(folder) == in_suite
-    headers = log_headers(folder)
-    for name in finished:
-        assert headers.count(name) == 1  # a finished benchmark is not run again
-    assert set(headers) == set(names)
+    assert log_headers(folder) == [*INTERRUPT_PAIR, INTERRUPT_ALONE, INTERRUPT_ALONE]  # only it, again
+    assert {name: (folder / "parts" / name).read_bytes() for name in kept} == kept
     state = read_json(folder / "run.json")
     assert state["interrupted"] is False
-    assert all(state["cells"][name]["status"] == "ok" for name in names)
+    assert all(state["cells"][name]["status"] == "ok" for name in selected(INTERRUPT_ONLY))
     assert hidden_files(folder) == []
     assert_no_stray_process(str(tmp_path))
 
@@ -424,10 +510,11 @@ BAD_INPUT = {  # id: (arguments given tmp_path, the error line as a regex given 
     "regex matches nothing": (
         lambda t: ["all", "--profile", "smoke", "--only", "matches-nothing-xyz", "--out", str(t / "r")],
         lambda t: r"--only 'matches-nothing-xyz' matches no benchmark of profile smoke"),
-    "out not empty": (
+    "out not empty": (  # not a run folder: --resume would be wrong advice
         lambda t: ["all", "--profile", "smoke", "--only", TINY_ONLY, "--out",
                    str(_write(t / "r", "keep", "x"))],
-        lambda t: rf"{re.escape(str(t / 'r'))}: exists and is not empty; .*--resume.*"),
+        lambda t: rf"{re.escape(str(t / 'r'))}: exists and is not empty, and is not a run folder "
+                  r"\(it has no run.json\); --out takes a new or empty folder"),
     "bad deadline": (lambda t: ["all", "--profile", "smoke", "--deadline", "-1", "--out", str(t / "r")],
                      lambda t: r"--deadline must be a positive finite number of seconds, got '-1'"),
     "list, unknown profile": (lambda t: ["list", "--profile", "nope"],
@@ -438,11 +525,16 @@ BAD_INPUT = {  # id: (arguments given tmp_path, the error line as a regex given 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("args, message", list(BAD_INPUT.values()), ids=list(BAD_INPUT))
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    _assert_refused(tmp_path, args, message)
+
+
+def _assert_refused(tmp_path: Path, args, message) -> None:
+    """`bench ARGS` exits 2 with the one line `error: MESSAGE`, having created or changed nothing."""
     tmp_path = tmp_path.resolve()
     argv = args(tmp_path)
     before = sorted(tmp_path.rglob("*")), _results()
     proc = bench(*argv, timeout=30)
-    assert proc.returncode == 2
+    assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     assert re.fullmatch(f"error: {message(tmp_path)}\n", proc.stderr), proc.stderr
     assert (sorted(tmp_path.rglob("*")), _results()) == before  # nothing created, nothing overwritten
@@ -458,29 +550,54 @@ _BEFORE_SPIN_RATE = json.dumps({  # a run.json of format 1 as commit 4253ec2 wro
     "format": 1, "profile": "smoke", "only": "^queue/p1c1/cap1/", "interrupted": True,
     "cells": {"queue/p1c1/cap1/flat/none": {"status": "pending", "reason": None}}})
 
-ODD_RUN_FOLDERS = {  # each once ended in a traceback
+NOT_A_RUN_JSON = ": not a run.json of `bench all`: no profile or no cells"
+
+ODD_RUN_FOLDERS = {  # each once ended in a traceback, or gave wrong advice; as BAD_INPUT
     "resume, run.json without profile": (
-        lambda t: ["all", "--resume", str(_write(t / "r", "run.json", '{"format": 1}'))]),
+        lambda t: ["all", "--resume", str(_write(t / "r", "run.json", '{"format": 1}'))],
+        lambda t: re.escape(str(t / "r" / "run.json") + NOT_A_RUN_JSON)),
     "resume, run.json without cells": (
-        lambda t: ["all", "--resume", str(_write(t / "r", "run.json", '{"format": 1, "profile": "smoke"}'))]),
-    "resume, run.json without spin_rate": (
-        lambda t: ["all", "--resume", str(_run_folder(t / "r", _BEFORE_SPIN_RATE))]),
+        lambda t: ["all", "--resume", str(_write(t / "r", "run.json", '{"format": 1, "profile": "smoke"}'))],
+        lambda t: re.escape(str(t / "r" / "run.json") + NOT_A_RUN_JSON)),
     "out is a file": (
         lambda t: ["all", "--profile", "smoke", "--only", "^queue/p1c1/cap1/", "--out",
-                   str(_write(t / "r", "f", "x") / "f")]),
+                   str(_write(t / "r", "f", "x") / "f")],
+        lambda t: re.escape(f"{t / 'r' / 'f'}: a file, not a run folder; --out takes a new or empty folder")),
+    "out inside a file": (
+        lambda t: ["all", "--profile", "smoke", "--only", "^queue/p1c1/cap1/", "--out",
+                   str(_write(t / "r", "f", "x") / "f" / "run")],
+        lambda t: rf"{re.escape(str(t / 'r' / 'f' / 'run'))}: cannot create the run folder: Not a directory"),
+    "out holds a run": (  # here --resume is the right advice
+        lambda t: ["all", "--profile", "smoke", "--only", "^queue/p1c1/cap1/", "--out",
+                   str(_run_folder(t / "r", _BEFORE_SPIN_RATE))],
+        lambda t: rf"{re.escape(str(t / 'r'))}: holds a run already; results are never overwritten "
+                  rf"\(use --resume {re.escape(str(t / 'r'))} to finish that run\)"),
     "resume with --only": (
-        lambda t: ["all", "--resume", str(_run_folder(t / "r", _BEFORE_SPIN_RATE)), "--only", "queue"]),
+        lambda t: ["all", "--resume", str(_run_folder(t / "r", _BEFORE_SPIN_RATE)), "--only", "queue"],
+        lambda t: r"--resume takes the profile, --only, --alone and folder of the run it resumes; "
+                  r"drop --profile, --only, --alone and --out"),
 }
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("args", list(ODD_RUN_FOLDERS.values()), ids=list(ODD_RUN_FOLDERS))
-def test_odd_run_folders_are_resumed_or_refused_in_one_line(tmp_path, args):
-    proc = bench(*args(tmp_path.resolve()), timeout=30)
+@pytest.mark.parametrize("args, message", list(ODD_RUN_FOLDERS.values()), ids=list(ODD_RUN_FOLDERS))
+def test_odd_run_folders_are_refused_in_one_line(tmp_path, args, message):
+    _assert_refused(tmp_path, args, message)
+
+
+@pytest.mark.timeout(60)
+def test_a_run_json_from_before_spin_rate_is_resumed(tmp_path):
+    """A run.json that has no spin_rate (commit 4253ec2) is resumed: calibrated now, its one cell run."""
+    folder = _run_folder(tmp_path / "r", _BEFORE_SPIN_RATE)
+    proc = bench_all("--resume", str(folder), timeout=45)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1 benchmarks measured, 0 n/a, 0 failed in ")
     assert "Traceback" not in proc.stderr
-    if proc.returncode != 0:  # refused: a usage error
-        assert proc.returncode == 2
-        assert re.fullmatch(r"error: [^\n]+\n", proc.stderr), proc.stderr
+    state = read_json(folder / "run.json")
+    assert isinstance(state["spin_rate"], float) and state["spin_rate"] > 0
+    assert state["interrupted"] is False
+    assert entry(state["cells"]["queue/p1c1/cap1/flat/none"]) == OK_1
+    assert suite_names(folder) == ["queue/p1c1/cap1/flat/none"]
 
 
 # --- list --profile ---------------------------------------------------------------------------------------
