@@ -2,11 +2,18 @@
 
 The end-to-end tests measure for real (a few seconds each): HEAD against HEAD on this repository passes;
 a snapshot of this working tree committed in a scratch repository, checked against itself with an injected
-3x slowdown, fails (3x, not the 1.5x the gate is proven on in results/check-proof: one worker process here
-can run 2x slower than the next on a noisy day, and 10 rounds must not depend on a quiet machine); two
-commits whose design differs measure differently (so each side really runs its own code); a design that
-overfills its buffer fails in its first round (the one whole `bench run` a side makes, with its depth
-run); worktrees and workers are gone after Ctrl-C.
+3x slowdown, fails; two commits whose design differs (10x) measure differently (so each side really runs
+its own code); a design that overfills its buffer fails in its first round (the one whole `bench run` a
+side makes, with its depth run); worktrees and workers are gone after SIGINT or SIGTERM, in the rounds or in
+the re-measure.
+
+What the end-to-end tests prove, and what they do not: they were loosened over time to survive noisy days
+(an injected 1.5x, then 3x, then a 10x code change), because one worker process here can run 2x slower than
+the next and a handful of rounds must not depend on a quiet machine. So the end-to-end proof is at 3x and
+up. The claim that the gate resolves about 10% rests on the unit tests of the statistics below (the sign
+test's and Mann-Whitney's intervals against the tables, coverage, the verdict rule) and on the proof program
+of docs/regression-gate.md ("The proof runs": 10 same-code runs and 10 injected runs per factor, data in
+results/check-proof/), not on these tests.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from bench.designs import EXTRA_DESIGNS_ENV
@@ -32,10 +40,20 @@ from bench.gate import stats as gate_stats
 from bench.gate.inject import parse_slowdown
 from bench.gate.options import CheckOptions
 from bench.gate.sides import Side, side_command, worker_environ
-from bench.gate.stored import save_baseline
-from bench.profiles import Cell, get_profile
+from bench.gate.stored import BASELINE, compare_stored, load_stored, save_baseline
+from bench.gate.table import format_report
+from bench.profiles import Cell, cells, get_profile
 from runs.errors import UsageError
-from tests.cli_helpers import ROOT, assert_no_stray_process, bench, bench_env, default_sigint
+from tests.cli_helpers import (
+    ROOT,
+    alive_with,
+    assert_no_stray_process,
+    bench,
+    bench_env,
+    default_sigint,
+    run_bounded,
+    time_left,
+)
 from variants.contract import Scenario
 
 pytestmark = pytest.mark.timeout(120)
@@ -201,6 +219,13 @@ def _suite(path: Path, benchmarks: dict[str, list[list[float]]], items: int = 20
     return path
 
 
+def _stored(base: Path, current: Path, form: str = "text", allow_missing: bool = False) -> tuple[int, str]:
+    """(exit status, output) of `bench check --baseline BASE --current CURRENT`, computed in this process:
+    each test runs the CLI itself once, and its other forms here."""
+    report = compare_stored(load_stored(base), load_stored(current), 0.05, allow_missing)
+    return report["exit_status"], format_report(report, form)
+
+
 def test_values_scaled_by_1_25_are_slower(tmp_path):
     base = {GEN: _processes(1, 8, 3, spread=0.02), QUEUE: _processes(2, 8, 3, spread=0.02)}
     head = {GEN: [[v * 1.25 for v in p] for p in base[GEN]], QUEUE: base[QUEUE]}
@@ -253,8 +278,8 @@ def test_too_few_processes_are_undecided_exit_3(tmp_path):
     assert next(line for line in lines if line.startswith(GEN)).endswith("undecided")
     assert lines[-1] == ("result: undecided: 1 of 1 benchmark (2 and 2 worker processes; at 95% Mann-Whitney "
                          "needs at least 4 a side)")
-    markdown = bench("check", "--baseline", str(base), "--current", str(head), "--format", "markdown")
-    assert markdown.returncode == 3 and markdown.stdout.startswith("### bench check: undecided\n")
+    status, markdown = _stored(base, head, "markdown")
+    assert status == 3 and markdown.startswith("### bench check: undecided\n")
 
 
 def test_missing_and_new_benchmarks_fail_unless_allowed(tmp_path):
@@ -268,14 +293,13 @@ def test_missing_and_new_benchmarks_fail_unless_allowed(tmp_path):
     assert "new in current (not compared): asyncio/p1c1/cap16/flat/none" in lines
     assert lines[-1] == ("result: 2 on one side only (--allow-missing accepts them): "
                          "queue/p1c1/cap16/flat/none, asyncio/p1c1/cap16/flat/none")
-    markdown = bench("check", "--baseline", str(base), "--current", str(head), "--format", "markdown")
-    assert "| benchmark | base | head | ratio | interval | processes | verdict |" in markdown.stdout
-    assert "missing in current: queue/p1c1/cap16/flat/none  " in markdown.stdout.splitlines()
-    allowed = bench("check", "--baseline", str(base), "--current", str(head), "--allow-missing")
-    assert allowed.returncode == 0, allowed.stdout
-    assert "missing in current: queue/p1c1/cap16/flat/none" in allowed.stdout.splitlines()
-    assert allowed.stdout.splitlines()[-1] == ("result: no regression in 1 benchmark (2 on one side only, "
-                                               "allowed)")
+    status, markdown = _stored(base, head, "markdown")
+    assert status == 1 and "| benchmark | base | head | ratio | interval | processes | verdict |" in markdown
+    assert "missing in current: queue/p1c1/cap16/flat/none  " in markdown.splitlines()
+    status, allowed = _stored(base, head, allow_missing=True)
+    assert status == 0, allowed
+    assert "missing in current: queue/p1c1/cap16/flat/none" in allowed.splitlines()
+    assert allowed.splitlines()[-1] == "result: no regression in 1 benchmark (2 on one side only, allowed)"
 
 
 def test_different_item_counts_are_refused(tmp_path):
@@ -328,13 +352,13 @@ def _run_folder(folder: Path, finished: bool = True) -> Path:
 def test_failed_cells_of_a_stored_run_exit_1(tmp_path):
     run = _run_folder(tmp_path / "run")
     proc = bench("check", "--baseline", str(run / "suite.json"), "--current", str(run))
-    assert proc.returncode == 1
+    assert proc.returncode == 1, proc.stderr
     assert "failed (current): queue/p1c1/cap16/flat/none: failed: dropped 3" in proc.stdout.splitlines()
     assert proc.stdout.splitlines()[-1].startswith("result: 1 failed: queue/p1c1/cap16/flat/none (current)")
     # the same run as the baseline: its failed cell counts as much, and is not also "new" or "missing"
-    proc = bench("check", "--baseline", str(run), "--current", str(run / "suite.json"), "--allow-missing")
-    assert proc.returncode == 1
-    lines = proc.stdout.splitlines()
+    status, text = _stored(run, run / "suite.json", allow_missing=True)
+    assert status == 1
+    lines = text.splitlines()
     assert "failed (baseline): queue/p1c1/cap16/flat/none: failed: dropped 3" in lines
     assert not any(line.startswith(("missing in", "new in")) for line in lines)
 
@@ -361,13 +385,72 @@ def test_baseline_save_copies_suite_and_run(tmp_path):
     assert not (tmp_path / "baseline2").exists()
 
 
-def test_committed_baseline_is_readable():
-    proc = bench("check", "--baseline", "--current", str(ROOT / "results" / "baseline"), "--format", "json")
-    rows = json.loads(proc.stdout)["benchmarks"]
-    assert rows and all(row["ratio"] == 1.0 for row in rows)
-    # the run against itself: 6 processes a side, up to 1.4x apart here, leave some benchmarks undecided
-    undecided = any(row["verdict"] == "undecided" for row in rows)
-    assert proc.returncode == (3 if undecided else 0), proc.stderr
+def _medians(folder: Path) -> dict[str, list[float]]:
+    """One median per worker process for each benchmark of a stored run, read from its suite.json by hand
+    (not through the gate, which the tests below judge)."""
+    suite = json.loads((folder / "suite.json").read_text())
+    return {entry["metadata"]["name"]: [statistics.median(run["values"]) for run in entry["runs"]
+                                        if run.get("values")] for entry in suite["benchmarks"]}
+
+
+def _scaled_copy(folder: Path, target: Path, factor: float) -> Path:
+    """A copy of stored run `folder` whose every measured value is `factor` times the original's."""
+    suite = json.loads((folder / "suite.json").read_text())
+    for entry in suite["benchmarks"]:
+        for run in entry["runs"]:
+            if run.get("values"):
+                run["values"] = [value * factor for value in run["values"]]
+    target.mkdir()
+    (target / "suite.json").write_text(json.dumps(suite))
+    shutil.copy(folder / "run.json", target / "run.json")
+    return target
+
+
+# results/baseline against itself. Its 6 processes a side are the fewest that can decide anything at
+# 99.44% (9 benchmarks), so each interval runs from its slowest process over its fastest to the inverse:
+# unchanged where the 6 processes lie within 5% of each other, undecided elsewhere. A refreshed baseline
+# gives other verdicts: write them here.
+BASELINE_VERDICTS = {
+    "lock_list/p1c1/cap16/flat/none": "undecided", "two_lock/p1c1/cap1/flat/none": "undecided",
+    "semaphores/p1c1/cap16/flat/none": "undecided", "queue/p1c1/cap16/flat/none": "unchanged",
+    "generator/p1c1/cap16/flat/none": "undecided", "coroutine/p1c1/cap16/flat/none": "unchanged",
+    "greenlet/p1c1/cap16/flat/none": "unchanged", "multiprocess/p1c1/cap16/flat/none": "undecided",
+    "asyncio/p1c1/cap16/flat/none": "unchanged"}
+
+
+def test_committed_baseline_has_every_ci_benchmark_with_enough_processes():
+    medians = _medians(BASELINE)
+    assert set(medians) == {cell.name for cell in cells(get_profile("ci")) if not cell.unsupported}
+    fewest = gate_stats.min_processes(gate_stats.family_level(len(medians)))
+    assert fewest == 6
+    assert {name: len(found) for name, found in medians.items() if len(found) < fewest} == {}
+    proc = bench("check", "--baseline", "--current", str(BASELINE), "--format", "json")
+    assert proc.returncode == 3, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["base"]["text"].startswith(f"baseline: {BASELINE} (9 benchmarks, ")
+    assert {row["benchmark"]: row["verdict"] for row in report["benchmarks"]} == BASELINE_VERDICTS
+    for row in report["benchmarks"]:
+        assert row["ratio"] == 1.0 and row["low"] < 1 < row["high"], row
+        assert row["processes"] == [len(medians[row["benchmark"]])] * 2
+
+
+@pytest.mark.parametrize("factor, verdict, status", [(1.5, "slower", 1), (1 / 1.5, "improvement", 0)])
+def test_committed_baseline_tells_a_known_factor_everywhere(tmp_path, factor, verdict, status):
+    # 1.5x lies beyond the widest spread of any benchmark's processes, so even 6 a side can tell it
+    spreads = {name: max(found) / min(found) for name, found in _medians(BASELINE).items()}
+    assert max(spreads.values()) < 1.5, spreads
+    scaled = _scaled_copy(BASELINE, tmp_path / "scaled", factor)
+    report = compare_stored(load_stored(BASELINE), load_stored(scaled), 0.05)
+    assert report["exit_status"] == status
+    assert len(report["benchmarks"]) == 9 and report["missing"] == report["new"] == report["failed"] == []
+    for row in report["benchmarks"]:
+        assert row["verdict"] == verdict, row
+        assert row["ratio"] == pytest.approx(factor, rel=1e-9), row  # head / base
+        assert row["low"] < factor < row["high"], row
+        assert (row["low"] > 1) if factor > 1 else (row["high"] < 1), row
+    last = format_report(report, "text").splitlines()[-1]
+    assert last == ("result: no regression in 9 benchmarks" if status == 0
+                    else f"result: 9 slower: {', '.join(list(BASELINE_VERDICTS)[:5])} and 4 more")
 
 
 # ---- options ----------------------------------------------------------------------------------------------
@@ -517,7 +600,9 @@ def test_run_records_an_injected_slowdown(tmp_path):
     assert "prodcon_injected_slowdown" not in pyperf.Benchmark.load(str(tmp_path / "b.json")).get_metadata()
 
 
-# ---- end to end: real measurements on tiny subsets --------------------------------------------------------
+# ---- end to end: real measurements on tiny subsets ---------------------------------------------------------
+# Slowdowns of 3x and up only (the 10% claim rests on the statistics' unit tests and the proof program: see
+# the module docstring).
 
 def _git(repo: Path, *args: str) -> str:
     identity = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
@@ -558,8 +643,8 @@ def _check(*args: str, tmp: Path | None = None, extra: str | None = None) -> sub
     env = bench_env(extra)
     if tmp is not None:
         env["TMPDIR"] = str(tmp)
-    return subprocess.run([sys.executable, "-m", "bench", "check", *args], cwd=ROOT, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=110)
+    return run_bounded([sys.executable, "-m", "bench", "check", *args], 110, cwd=ROOT, env=env,
+                       stdin=subprocess.DEVNULL, text=True)
 
 
 def _worktrees(repo: Path) -> list[str]:
@@ -650,27 +735,27 @@ def test_each_side_runs_its_own_code(tmp_path):
     assert len(_worktrees(repo)) == 1
 
 
-def test_a_design_only_one_side_has_is_reported_not_failed(tmp_path):
+def test_a_design_only_the_head_has_is_left_out_before_anything_runs(tmp_path):
+    # each side's designs are read from its own `bench list`: the base's lacks asyncio, and nothing is left
+    # to measure (how the rest runs and is reported: test_check_exit.py, with a fake worker)
     repo = _snapshot(tmp_path / "repo")
     registry = repo / "variants" / "__init__.py"
     full = registry.read_text()
     registry.write_text(full + '\nMODULES.pop("asyncio")  # a base from before this design\n')
     _git(repo, "commit", "-q", "-am", "no asyncio yet")
+    base = _git(repo, "rev-parse", "HEAD")
     registry.write_text(full)  # the working tree (head) has it again
-    proc = _check("--repo", str(repo), "--base", "HEAD", "--only", "^(asyncio|generator)/p1c1/cap16/",
-                  "--rounds", "7", "--max-rounds", "7", "--allow-missing")
-    assert proc.returncode in (0, 3), proc.stdout + proc.stderr  # 3: generator undecided in 7 rounds
-    lines = proc.stdout.splitlines()
-    assert "new in head (not compared): asyncio/p1c1/cap16/flat/none" in lines
-    assert [line.split()[0] for line in lines if line.startswith(("asyncio/", "generator/"))] == [GEN]
-    assert "(5% family-wise over 1 benchmark)" in proc.stdout
-    assert "(1 on one side only, allowed)" in lines[-1] or lines[-1].startswith("result: undecided: 1 of 1 ")
-    # the design the base lacks cannot carry an injected slowdown: refused before anything runs
-    proc = _check("--repo", str(repo), "--base", "HEAD", "--only", "^(asyncio|generator)/p1c1/cap16/",
-                  "--rounds", "7", "--max-rounds", "7", "--inject-slowdown", "asyncio=1.5")
+    common = ["--repo", str(repo), "--base", "HEAD", "--only", "^asyncio/p1c1/cap16/", "--rounds", "7",
+              "--max-rounds", "7"]
+    proc = _check(*common, "--allow-missing")
     assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
-    assert proc.stderr.startswith("error: --inject-slowdown asyncio: base: HEAD (")
-    assert proc.stderr.endswith(") has no design asyncio; nothing would be injected\n")
+    assert proc.stderr == "error: no benchmark left that both sides can run (designs missing on one side)\n"
+    # the design the base lacks cannot carry an injected slowdown: refused before anything runs
+    proc = _check(*common, "--inject-slowdown", "asyncio=1.5")
+    assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
+    assert proc.stderr == (f"error: --inject-slowdown asyncio: base: HEAD ({base[:12]}) has no design "
+                           f"asyncio; nothing would be injected\n")
+    assert _worktrees(repo) == [f"worktree {repo}"]
 
 
 def test_an_injected_design_the_head_lacks_is_exit_2(tmp_path):
@@ -706,32 +791,79 @@ def test_a_base_too_old_for_the_check_is_one_line(tmp_path):
     assert len(_worktrees(repo)) == 1
 
 
-def test_ctrl_c_removes_worktrees_and_workers(tmp_path):
+HANG = '''
+
+import os as _os
+import threading as _threading
+
+_run_unless_told = run
+
+
+def run(scenario):  # a test's change: once told to (the file MARKER exists), hang, and say so in HUNG
+    if _os.path.exists(MARKER):
+        with open(HUNG, "a") as _file:
+            _file.write(f"{_os.getpid()}\\n")
+        _threading.Event().wait()  # until killed (or its own watchdog ends the run)
+    return _run_unless_told(scenario)
+'''
+
+
+def _check_workers(tmp: Path) -> list[psutil.Process]:
+    """Live worker processes of a check whose temporary folder is under `tmp`: each side's `bench run`
+    writes its result there (--output=...), pyperf's parent and the worker it spawns alike."""
+    return [proc for proc in psutil.process_iter() if alive_with(proc, f"--output={tmp}")]
+
+
+def _wait_for(what: str, done, process: subprocess.Popen, stderr: Path, limit: float) -> None:
+    while not done():
+        assert process.poll() is None, f"the check ended before {what}: {stderr.read_text()}"
+        assert time.monotonic() < limit, f"no {what} within 60 s: {stderr.read_text()}"
+        time.sleep(0.02)
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("signum, phase", [(signal.SIGINT, "rounds"), (signal.SIGTERM, "rounds"),
+                                           (signal.SIGINT, "re-measure")],
+                         ids=["SIGINT", "SIGTERM", "SIGINT-re-measure"])
+def test_an_interrupt_removes_worktrees_and_workers(tmp_path, signum, phase):
+    """The signal comes while a worker runs, hung on purpose (HANG) so that it cannot end on its own: in
+    the first pass's rounds, or in the re-measure that a benchmark flagged slower (generator x10 injected)
+    gets once its first 6 rounds are over. A worker the check failed to kill would outlive it."""
     repo = _snapshot(tmp_path / "repo")
+    marker, hung = tmp_path / "hang-now", tmp_path / "hung"
+    with open(repo / "variants" / "generator.py", "a", encoding="utf-8") as file:
+        file.write(HANG.replace("MARKER", repr(str(marker))).replace("HUNG", repr(str(hung))))
+    _git(repo, "commit", "-q", "-am", "generator hangs when told to")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    env = {**bench_env(), "TMPDIR": str(tmp)}
-    process = subprocess.Popen([sys.executable, "-m", "bench", "check", "--repo", str(repo), "--base", "HEAD",
-                                "--head", "HEAD", "--only", f"^{GEN}$", "--rounds", "500"],
-                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
+    more = [] if phase == "rounds" else ["--inject-slowdown", "generator=10"]
+    if phase == "rounds":
+        marker.touch()  # the first worker hangs
+    stderr = tmp_path / "stderr"
+    with open(stderr, "w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "bench", "check", "--repo", str(repo), "--base",
+                                    "HEAD", "--head", "HEAD", "--only", f"^{GEN}$", "--rounds", "6",
+                                    "--max-rounds", "6", *more], cwd=ROOT,
+                                   env={**bench_env(), "TMPDIR": str(tmp)}, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=default_sigint)
     try:
-        limit = time.monotonic() + 60
-        while len(_worktrees(repo)) < 3 and time.monotonic() < limit:
-            time.sleep(0.2)
-        assert len(_worktrees(repo)) == 3
-        time.sleep(3)  # into the rounds: workers running
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        limit = time.monotonic() + time_left(60)
+        if phase == "re-measure":  # it adds its 6 rounds to the progress bar's total: 6 pairs, then 12
+            _wait_for("the re-measure", lambda: "/12 [" in stderr.read_text(), process, stderr, limit)
+            marker.touch()
+        _wait_for("a hung worker", lambda: hung.exists() and _check_workers(tmp), process, stderr, limit)
+        process.send_signal(signum)
+        out, _ = process.communicate(timeout=time_left(30))
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait()
-    assert process.returncode == 130, err
-    assert err.splitlines()[-1] == "interrupted" and out == ""
-    assert len(_worktrees(repo)) == 1
+            process.communicate(timeout=10)
+        assert_no_stray_process(str(tmp_path))
+    assert process.returncode == 130, stderr.read_text()
+    assert stderr.read_text().splitlines()[-1] == "interrupted" and out == ""
+    assert "Traceback" not in stderr.read_text()
+    assert _worktrees(repo) == [f"worktree {repo}"]
     assert list(tmp.iterdir()) == []
-    assert_no_stray_process(str(tmp_path))
 
 
 # ---- the GitHub workflow ----------------------------------------------------------------------------------

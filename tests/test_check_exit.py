@@ -3,21 +3,27 @@
 Stored mode on suites shaped like the smoke profile's (50 benchmarks, so a 99.9% level): 1, 5 and 10 worker
 processes a side, the current one 1.3x slower; the same code in 10; a suite file missing a benchmark; an
 unfinished run; different item counts; a failed cell in the baseline. Round mode with a fake worker, no
-measurement: a re-measure that failed, a later worker that ran another commit, an undecided benchmark's
-extra rounds, designs on one side only. (The injected design a head lacks, for real: test_check.py.)
+measurement: a re-measure that failed, confirmed, did not confirm or could not decide; a worker, first or
+later, in the first pass or the re-measure, that ran another commit; an undecided benchmark's extra rounds;
+a design on one side only (either side), and none left that both sides run. (The injected design a head
+lacks, for real: test_check.py.)
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from bench.gate import check, rounds
 from bench.gate.options import CheckOptions
+from bench.gate.sides import Side, check_commit
+from bench.gate.stored import compare_stored, load_stored
 from bench.gate.table import format_report
 from bench.profiles import cells, get_profile
 from runs.errors import UsageError
@@ -106,8 +112,9 @@ def test_a_suite_file_missing_a_benchmark_fails(tmp_path):
     assert code == 1, err
     assert f"missing in current: {FIRST}" in lines
     assert lines[-1] == f"result: 1 on one side only (--allow-missing accepts them): {FIRST}"
-    code, err, lines = _stored(base, current, "--allow-missing")
-    assert code == 0, err
+    report = compare_stored(load_stored(base), load_stored(current), 0.05, allow_missing=True)
+    assert report["exit_status"] == 0
+    lines = format_report(report, "text").splitlines()
     assert f"missing in current: {FIRST}" in lines
     assert lines[-1] == "result: no regression in 49 benchmarks (1 on one side only, allowed)"
 
@@ -147,15 +154,21 @@ FLAGS = {"--producers", "--consumers", "--capacity", "--items", "--processes", "
 @pytest.fixture
 def fake_sides(monkeypatch, tmp_path):
     """run_check on a scratch repository whose sides know FLAGS and run designs per `designs`; workers are
-    `worker(side, cell, call)`, call counting from 1, returning (values, commit) or None for a failure."""
+    `worker(side, cell, call)`, call counting from 1, returning (values, commit) or None for a failure.
+
+    Whatever the test did (a verdict, UsageError, an interrupt), the check's worktrees and temporary folder
+    must be gone afterwards: checked on teardown.
+    """
     from variants import workload
 
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "f").write_text("x\n")
     for args in (["init", "-q"], ["add", "f"], ["commit", "-q", "-m", "one"]):
-        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@x", *args],
-                       check=True, capture_output=True, timeout=60)
+        _git(repo, *args)
+    scratch = tmp_path / "tmp"  # where the check's Sides make their temporary folder
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     setup = {"designs": {"base": {"queue", "generator"}, "head": {"queue", "generator"}}, "worker": None}
     calls = []
 
@@ -179,7 +192,14 @@ def fake_sides(monkeypatch, tmp_path):
         return check.run_check(options)
 
     setup["run"], setup["calls"] = run, calls
-    return setup
+    yield setup
+    assert _git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1  # the repository's own
+    assert list(scratch.iterdir()) == []
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@x", *args],
+                          check=True, capture_output=True, text=True, timeout=60).stdout
 
 
 def _steady(side, cell, call, slow: float = 1.0):
@@ -203,15 +223,79 @@ def test_a_failed_re_measure_shows_as_failed(fake_sides):
     assert lines[-1] == "result: 1 failed: queue/p1c1/cap16/flat/none"
 
 
-def test_every_result_s_commit_is_checked(fake_sides):
-    def worker(side, cell, call):  # round 2 on: generator's head workers ran another commit
-        values, commit = _steady(side, cell, call)
-        other = call >= 7 and side.label == "head" and cell.variant == "generator"
-        return values, "f" * 40 if other else commit
+# 2 benchmarks x 2 sides x 10 rounds: calls 1-4 are round 1 (whole `bench run`s), 37-40 round 10 (workers
+# alone); with queue flagged, calls 41-60 are its re-measure
+@pytest.mark.parametrize("odd", [1, 4, 23, 40, 41, 60])
+def test_every_worker_s_commit_is_checked(fake_sides, odd):
+    def worker(side, cell, call):  # queue 1.3x slower (so re-measured); worker `odd` ran another commit
+        values, commit = _steady(side, cell, call, slow=1.3)
+        return values, "f" * 40 if call == odd else commit
 
     fake_sides["worker"] = worker
-    with pytest.raises(UsageError, match=r"^head: HEAD \(\w{12}\): its worker ran code of commit f{12}"):
+    with pytest.raises(UsageError, match=r"^(base|head): HEAD \(\w{12}\): its worker ran code of commit "
+                                         r"f{12}: the side's own code was not imported \(PYTHONPATH or an "
+                                         r"installed copy in the way\?\)$"):
         fake_sides["run"]()
+    assert len(fake_sides["calls"]) == odd  # refused at that worker, before another one ran
+
+
+def test_a_result_s_commit_is_compared_without_the_dirty_mark():
+    clean = Side("head", None, "a" * 40, Path("."))
+    dirty = Side("head", None, "a" * 40 + "+dirty", Path("."))
+    for side in (clean, dirty):
+        for found in ("a" * 40, "a" * 40 + "+dirty", "unknown", ""):  # "unknown": no git where it ran
+            check_commit(side, {"prodcon_git_commit": found})
+        check_commit(side, {})  # a base from before results carried a commit
+        with pytest.raises(UsageError, match=r"^head: working tree \(a{12}(\+dirty)?\): its worker ran code "
+                                             r"of commit b{12}: "):
+            check_commit(side, {"prodcon_git_commit": "b" * 40 + "+dirty"})
+
+
+@pytest.mark.parametrize("second, verdict, status, text", [
+    (1.0, "not confirmed", 0, r"not confirmed \(first pass 1\.3\d\d flagged, re-measured 1\.00\d\)"),
+    (1.04, "not confirmed", 0, r"not confirmed \(first pass 1\.3\d\d flagged, re-measured 1\.04\d\)"),
+    (1.3, "slower", 1, r"slower \(confirmed; first pass 1\.3\d\d\)"),
+], ids=["same", "4%", "confirmed"])
+def test_a_flagged_benchmark_stays_slower_only_if_its_re_measure_confirms_it(fake_sides, second, verdict,
+                                                                           status, text):
+    def worker(side, cell, call):  # queue: 1.3x slower in the first pass, `second` in its re-measure
+        return _steady(side, cell, call, slow=1.3 if call <= 2 * 2 * 10 else second)
+
+    fake_sides["worker"] = worker
+    report = fake_sides["run"]()
+    assert report["exit_status"] == status
+    rows = {row["variant"]: row for row in report["benchmarks"]}
+    assert (rows["generator"]["verdict"], rows["generator"]["rounds"], "first" in rows["generator"]) == (
+        "unchanged", 10, False)
+    queue = rows["queue"]
+    assert (queue["verdict"], queue["rounds"], queue["first"]["verdict"], queue["first"]["rounds"]) == (
+        verdict, 10, "slower", 10)
+    assert queue["first"]["ratio"] == pytest.approx(1.3, rel=0.01)
+    assert queue["ratio"] == pytest.approx(second, rel=0.01)
+    assert fake_sides["calls"].count(("head", "queue")) == 20
+    lines = format_report(report, "text").splitlines()
+    row = next(line for line in lines if line.startswith("queue/"))
+    assert re.fullmatch(r"queue/p1c1/cap16/flat/none .* " + text, row), row
+    assert lines[-1] == ("result: no regression in 2 benchmarks" if status == 0
+                         else "result: 1 slower: queue/p1c1/cap16/flat/none")
+
+
+def test_a_re_measure_that_cannot_decide_is_undecided(fake_sides):
+    rng = random.Random(5)
+
+    def worker(side, cell, call):  # queue: 1.3x slower, then the same but with workers up to 1.5x apart
+        if call <= 2 * 2 * 10:
+            return _steady(side, cell, call, slow=1.3)
+        values, commit = _steady(side, cell, call)
+        return [v * rng.uniform(1, 1.5) for v in values], commit
+
+    fake_sides["worker"] = worker
+    report = fake_sides["run"]()
+    assert report["exit_status"] == 3
+    queue = next(row for row in report["benchmarks"] if row["variant"] == "queue")
+    assert (queue["verdict"], queue["first"]["verdict"]) == ("undecided", "slower")
+    row = next(line for line in format_report(report, "text").splitlines() if line.startswith("queue/"))
+    assert re.search(r" undecided \(first pass 1\.3\d\d flagged, re-measured \d\.\d{3}\)$", row), row
 
 
 def test_an_undecided_benchmark_gets_more_rounds_then_keeps_its_verdict(fake_sides):
@@ -238,17 +322,36 @@ def test_an_undecided_benchmark_gets_more_rounds_then_keeps_its_verdict(fake_sid
     assert format_report(report, "markdown").startswith("### bench check: undecided\n")
 
 
-def test_a_design_on_one_side_only_fails_unless_allowed(fake_sides):
+@pytest.mark.parametrize("lacking, key, line", [
+    ("head", "missing", "missing in head: generator/p1c1/cap16/flat/none"),
+    ("base", "new", "new in head (not compared): generator/p1c1/cap16/flat/none"),
+])
+def test_a_design_on_one_side_only_fails_unless_allowed(fake_sides, lacking, key, line):
     fake_sides["worker"] = _steady
-    fake_sides["designs"]["head"] = {"queue"}
+    fake_sides["designs"][lacking] = {"queue"}
     report = fake_sides["run"]()
-    assert report["missing"] == ["generator/p1c1/cap16/flat/none"] and report["exit_status"] == 1
-    assert format_report(report, "text").splitlines()[-1] == (
-        "result: 1 on one side only (--allow-missing accepts them): generator/p1c1/cap16/flat/none")
+    assert report[key] == ["generator/p1c1/cap16/flat/none"] and report["exit_status"] == 1
+    assert [row["benchmark"] for row in report["benchmarks"]] == ["queue/p1c1/cap16/flat/none"]
+    assert {variant for label, variant in fake_sides["calls"]} == {"queue"}  # generator never ran
+    assert report["level"] == pytest.approx(1 - 0.05)  # the level counts only what is compared
+    lines = format_report(report, "text").splitlines()
+    assert line in lines
+    assert lines[-1] == ("result: 1 on one side only (--allow-missing accepts them): "
+                         "generator/p1c1/cap16/flat/none")
     report = fake_sides["run"](allow_missing=True)
     assert report["exit_status"] == 0
-    assert format_report(report, "text").splitlines()[-1] == ("result: no regression in 1 benchmark (1 on "
-                                                              "one side only, allowed)")
+    lines = format_report(report, "text").splitlines()
+    assert line in lines
+    assert lines[-1] == "result: no regression in 1 benchmark (1 on one side only, allowed)"
+
+
+def test_no_benchmark_left_that_both_sides_can_run_is_refused(fake_sides):
+    fake_sides["worker"] = _steady
+    fake_sides["designs"].update(base={"generator"}, head={"queue"})
+    with pytest.raises(UsageError, match=r"^no benchmark left that both sides can run \(designs missing on "
+                                         r"one side\)$"):
+        fake_sides["run"](allow_missing=True)
+    assert fake_sides["calls"] == []
 
 
 def test_injecting_into_a_design_the_head_lacks_is_refused(fake_sides):
