@@ -19,13 +19,13 @@ from collections import defaultdict
 from analysis.load import RunData
 from analysis.names import parse_name
 from runs.errors import UsageError
+from runs.store import LATENCY, TIME_PER_ITEM
 
 __all__ = ["build_frame", "CSV_SKIP"]
 
 CSV_SKIP = ("latency_hist",)  # long encoded strings: in the frame, not in frame.csv
 _BOOKKEEPING = {"benchmark", "pid", "call", "phase", "loops", "items"}
 _SUMMED = {"elapsed_s", "cpu_s", "io_wait_s", "startup_s", "latency_count", "latency_sum_s"}
-TIME_PER_ITEM, LATENCY = "time per item", "latency"  # the values of prodcon_value
 
 
 def _combine(lines: list[dict]) -> dict:

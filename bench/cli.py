@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="every cell in processes of its own, as before paired rounds (to compare)")
 
     fidelity = commands.add_parser("fidelity", help="compare the suite's figures with plain hand-timed loops")
-    fidelity.add_argument("variants", nargs="*", metavar="VARIANT", help="designs to measure (default: all)")
+    fidelity.add_argument("variants", nargs="*", metavar="DESIGN", help="designs to measure (default: all)")
     fidelity.add_argument("--rounds", default="4", metavar="N", help="interleaved rounds (default 4)")
     fidelity.add_argument("--stamps", action="store_true",
                           help="instead: what per-item latency stamps cost, stamped vs plain hand loops")
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "printed)")
     check.add_argument("--format", default="text", metavar="FORMAT", help="text (default), markdown or json")
     check.add_argument("--repo", metavar="DIR", help="git repository (default: this project)")
-    check.add_argument("--inject-slowdown", metavar="VARIANT=FACTOR",
+    check.add_argument("--inject-slowdown", metavar="DESIGN=FACTOR",
                        help="multiply that design's measured time by FACTOR on the head side (to prove "
                        "the gate)")
 
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sharing = commands.add_parser("sharing", help="does sharing a worker process (paired standings) change "
                                   "a design's figure? paired vs alone, exit 1 if biased")
-    sharing.add_argument("variants", nargs="*", metavar="VARIANT", help="designs (default: all that run)")
+    sharing.add_argument("variants", nargs="*", metavar="DESIGN", help="designs (default: all that run)")
     sharing.add_argument("--processes", default="12", metavar="N",
                          help="worker processes paired, and as many alone per design (default 12)")
     sharing.add_argument("--rounds", default="5", metavar="N", help="rounds per process (default 5)")
@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     sharing.set_defaults(capacity="16")
 
     run = commands.add_parser("run", help="run one design on one scenario (under pyperf unless --once)")
-    run.add_argument("variant", help="design name (see `list`)")
+    run.add_argument("variant", metavar="DESIGN", help="design name (see `list`)")
     run.add_argument("--once", action="store_true", help="one verified run, without pyperf")
     run.add_argument("--json", action="store_true", help="with --once: print one JSON object")
     add_scenario_flags(run)

@@ -21,7 +21,7 @@ WIDTH = 100  # usage lines are wrapped at this width, always
 PYPERF_NOTE = ("Without `--once`, `bench run` runs the scenario as one pyperf benchmark and pyperf's own "
                "parser reads the arguments: pyperf's options (`--processes`, `--values`, `--warmups`, "
                "`--loops`, `-o FILE`, ...) apply as well, with `--metrics FILE` and `--inject-slowdown "
-               "VARIANT=FACTOR` (bench/pyperf_run.py); `python -m bench run --help` lists them all.")
+               "DESIGN=FACTOR` (bench/pyperf_run.py); `python -m bench run --help` lists them all.")
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argparse.ArgumentParser]]:

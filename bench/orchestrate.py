@@ -1,6 +1,6 @@
 """The matrix runner of `python -m bench all` (bench/commands/all.py): a profile's matrix, in subprocesses.
 
-Each benchmark runs as `python -m bench run VARIANT <scenario flags> <profile's pyperf flags> -o TMP`
+Each benchmark runs as `python -m bench run DESIGN <scenario flags> <profile's pyperf flags> -o TMP`
 in its own session (so Ctrl-C and timeouts can stop its whole process tree). pyperf's output goes to
 pyperf.log in the run folder; the terminal gets one progress bar. A finished benchmark's files are renamed
 into parts/ (atomic), run.json is rewritten after every benchmark (with its status, processes and wall

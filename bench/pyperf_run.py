@@ -1,6 +1,6 @@
-"""`python -m bench run VARIANT [scenario flags] [pyperf options]`: one scenario as one pyperf benchmark.
+"""`python -m bench run DESIGN [scenario flags] [pyperf options]`: one scenario as one pyperf benchmark.
 
-pyperf re-executes `python -m bench run VARIANT ...` for each worker (program_args plus the scenario flags
+pyperf re-executes `python -m bench run DESIGN ...` for each worker (program_args plus the scenario flags
 added back by add_cmdline_args). The time function runs the scenario `loops` times, each through the
 watchdog and the verifier, and returns the sum of the designs' own timed regions; with inner_loops=items
 pyperf stores seconds per item. For paced cells (arrival other than flat) it returns the sum of the
@@ -37,6 +37,7 @@ from bench.gate.inject import parse_slowdown, slowed
 from bench.machine import git_commit
 from bench.once import measured_waits, run_once, run_record
 from runs.errors import UsageError
+from runs.store import LATENCY, TIME_PER_ITEM
 from variants import workload
 
 __all__ = ["run_pyperf", "benchmark_metadata", "DEFAULT_ITEMS"]
@@ -105,7 +106,7 @@ def benchmark_metadata(design, scenario, waits: dict, timer_slack: bool) -> dict
         "prodcon_payload": scenario.payload, "prodcon_switch_interval": sys.getswitchinterval(),
         "prodcon_spin_rate": workload.spins_per_second(),
         "prodcon_git_commit": git_commit(), "prodcon_mp_start_method": multiprocessing.get_start_method(),
-        "prodcon_value": "latency" if paced else "time per item",
+        "prodcon_value": LATENCY if paced else TIME_PER_ITEM,
         "prodcon_timer_slack_ns": workload.timer_slack_ns() if timer_slack else "unset",
         **{f"prodcon_{key}": value for key, value in waits.items()},
     }
@@ -137,9 +138,9 @@ def run_pyperf(argv: list[str]) -> int:
         raise UsageError(message)
 
     parser.error = error
-    parser.add_argument("variant", help="design name (see `python -m bench list`)")
+    parser.add_argument("variant", metavar="DESIGN", help="design name (see `python -m bench list`)")
     parser.add_argument("--metrics", metavar="FILE", help="append one JSON line per scenario run here")
-    parser.add_argument("--inject-slowdown", metavar="VARIANT=FACTOR",
+    parser.add_argument("--inject-slowdown", metavar="DESIGN=FACTOR",
                         help="multiply this design's measured values by FACTOR (proves `bench check`)")
     add_scenario_flags(parser, items_default=DEFAULT_ITEMS)
     args = runner.parse_args(argv)

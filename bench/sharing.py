@@ -1,4 +1,4 @@
-"""`python -m bench sharing [VARIANT...]`: does sharing a worker process change a design's figure?
+"""`python -m bench sharing [DESIGN...]`: does sharing a worker process change a design's figure?
 
 Paired standings (bench/rounds.py) measure a scenario's designs in the same processes. That is honest only
 if a design runs as fast beside its rivals as alone: a design that leaves state behind (threads, an event
@@ -107,7 +107,7 @@ def run_sharing(names: list[str], scenario: Scenario, processes: int, rounds: in
     known = all_designs()
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise UsageError(f"unknown variant {unknown[0]!r}; known: {', '.join(known)}")
+        raise UsageError(f"unknown design {unknown[0]!r}; known: {', '.join(known)}")
     names = names or [name for name, design in known.items() if design.unsupported(scenario) is None]
     if len(names) < 2:
         raise UsageError("sharing needs two designs or more (one design has no rival to share with)")

@@ -19,9 +19,12 @@ from pathlib import Path
 
 from runs.errors import UsageError
 
-__all__ = ["RUN_FORMAT", "atomic_path", "write_atomic", "write_json", "read_run", "part_stem", "merge_parts"]
+__all__ = ["RUN_FORMAT", "TIME_PER_ITEM", "LATENCY",
+           "atomic_path", "write_atomic", "write_json", "read_run", "part_stem", "merge_parts"]
 
 RUN_FORMAT = 1
+# what a benchmark's pyperf values are (its prodcon_value metadata; absent in older runs: time per item)
+TIME_PER_ITEM, LATENCY = "time per item", "latency"
 
 
 @contextmanager

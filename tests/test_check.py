@@ -307,8 +307,8 @@ def test_different_item_counts_are_refused(tmp_path):
     head = _suite(tmp_path / "b.json", {GEN: _processes(1, 6, 3, scale=3.0)}, items=2000)
     proc = bench("check", "--baseline", str(base), "--current", str(head), "--format", "json")
     assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == (f"error: the runs cannot be compared: item counts differ for 1 of 1 benchmarks: "
-                           f"{GEN} (20000 vs 2000)\n")
+    assert proc.stderr == (f"error: the runs cannot be compared: 1 of 1 benchmarks measured different "
+                           f"things: {GEN} (items differ: 20000 in the baseline, 2000 now)\n")
 
 
 @pytest.mark.parametrize("content, message", [
@@ -476,9 +476,9 @@ def test_committed_baseline_tells_a_known_factor_everywhere(tmp_path, factor, ve
     (["--base", "HEAD", "--profile", "nope"], "unknown profile 'nope'"),
     (["--base", "HEAD", "--only", "nothing-matches"], "--only 'nothing-matches' matches no benchmark"),
     (["--base", "HEAD", "--only", "("], "--only: bad regular expression '('"),
-    (["--base", "HEAD", "--inject-slowdown", "nope=1.5"], "unknown variant 'nope'"),
-    (["--base", "HEAD", "--inject-slowdown", "queue"], "--inject-slowdown must be VARIANT=FACTOR"),
-    (["--base", "HEAD", "--inject-slowdown", "queue=-2"], "--inject-slowdown must be VARIANT=FACTOR"),
+    (["--base", "HEAD", "--inject-slowdown", "nope=1.5"], "unknown design 'nope'"),
+    (["--base", "HEAD", "--inject-slowdown", "queue"], "--inject-slowdown must be DESIGN=FACTOR"),
+    (["--base", "HEAD", "--inject-slowdown", "queue=-2"], "--inject-slowdown must be DESIGN=FACTOR"),
     (["--base", "HEAD", "--inject-slowdown", "queue=1.5", "--only", "generator"],
      "--inject-slowdown queue: no chosen benchmark runs that design"),
     (["--base", "no-such-ref-anywhere"], "unknown git ref 'no-such-ref-anywhere'"),
@@ -501,7 +501,7 @@ def test_missing_repository_is_one_line(tmp_path):
 def test_inject_spec_parses():
     assert parse_slowdown("queue=1.25") == ("queue", 1.25)
     for bad in ("queue", "=1.2", "queue=0", "queue=inf", "queue=nan", "queue=x"):
-        with pytest.raises(UsageError, match=r"^--inject-slowdown must be VARIANT=FACTOR"):
+        with pytest.raises(UsageError, match=r"^--inject-slowdown must be DESIGN=FACTOR"):
             parse_slowdown(bad)
 
 

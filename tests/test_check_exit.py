@@ -131,7 +131,8 @@ def test_different_item_counts_are_bad_input(tmp_path):
     code, err, lines = _stored(_suite(tmp_path / "a.json", 10, seed=1),
                                _suite(tmp_path / "b.json", 10, seed=3, items=999))
     assert (code, lines) == (2, [])
-    assert err.startswith("error: the runs cannot be compared: item counts differ for 50 of 50 benchmarks: ")
+    assert err.startswith("error: the runs cannot be compared: 50 of 50 benchmarks measured different "
+                          "things: ")
     assert err.count("\n") == 1
 
 

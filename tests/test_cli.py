@@ -74,7 +74,7 @@ def test_run_once_json_reports_unbounded_capacity_as_null():
 
 # Bad input: (arguments, the exact stderr line or None to check only its shape).
 BAD_INPUT = {
-    "unknown variant": (["run", "nope", "--once"], None),
+    "unknown design": (["run", "nope", "--once"], None),
     "producers 0": (["run", "queue", "--once", "--producers", "0"], "error: --producers must be >= 1, got 0"),
     "consumers 0": (["run", "queue", "--once", "--consumers", "0"], "error: --consumers must be >= 1, got 0"),
     "capacity 0": (["run", "queue", "--once", "--capacity", "0"], "error: --capacity must be >= 1, got 0"),
@@ -112,7 +112,7 @@ BAD_INPUT = {
     "deadline inf": (["run", "queue", "--once", "--deadline", "inf"], None),
     "deadline nan": (["run", "queue", "--once", "--deadline", "nan"], None),
     "pyperf: producers 0": (["run", "queue", "--producers", "0"], "error: --producers must be >= 1, got 0"),
-    "pyperf: unknown variant": (["run", "nope"], None),
+    "pyperf: unknown design": (["run", "nope"], None),
     "pyperf: capacity abc": (["run", "queue", "--capacity", "abc"],
                              "error: --capacity must be a whole number, got 'abc'"),
     "run without variant": (["run", "--once"], None),
@@ -136,7 +136,7 @@ def test_bad_input_is_one_error_line_and_status_2(args, expected):
 def test_unknown_variant_lists_the_known_ones():
     proc = bench("run", "nope", "--once", "--items", "100")
     assert proc.returncode == 2
-    match = re.fullmatch(r"error: unknown variant 'nope'; known: (.+)\n", proc.stderr)
+    match = re.fullmatch(r"error: unknown design 'nope'; known: (.+)\n", proc.stderr)
     assert match, proc.stderr
     assert match.group(1).split(", ") == list(NAMES)
 

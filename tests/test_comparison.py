@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.compare import compare_runs
+from bench.gate.stored import compare_stored, load_stored
 from runs.comparison import Entry, match
+
+FIXTURE = Path(__file__).parent / "fixtures" / "runs" / "quick-subset"
 
 OK = Entry("ok", 20000, "time per item", (1.0, 1.1, 0.9))
 
@@ -30,3 +40,28 @@ def test_nothing_in_common():
     found = match({"x": OK}, {"y": OK})
     assert (found.both, found.only_a, found.only_b) == ([], ["x"], ["y"])
     assert found.changed == found.neither == []
+
+
+def test_compare_and_the_stored_check_compare_the_same_benchmarks(tmp_path):
+    # B: one benchmark failed (out of its suite, failed in run.json), one never ran, the rest as in A
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(FIXTURE, a)
+    shutil.copytree(FIXTURE, b)
+    suite = json.loads((b / "suite.json").read_text())
+    broke = suite["benchmarks"].pop(0)["metadata"]["name"]
+    gone = suite["benchmarks"].pop(0)["metadata"]["name"]
+    (b / "suite.json").write_text(json.dumps(suite))
+    state = json.loads((b / "run.json").read_text())
+    state["cells"][broke] = {"status": "failed", "reason": "lost 1 items (7)"}
+    del state["cells"][gone]
+    (b / "run.json").write_text(json.dumps(state))
+
+    compare_runs(a, b, str(tmp_path / "cmp"))
+    described = set(pd.read_csv(tmp_path / "cmp" / "compare.csv")["benchmark"])
+    judged = compare_stored(load_stored(a), load_stored(b), threshold=0.1)
+    assert {row["benchmark"] for row in judged["benchmarks"]} == described
+    assert broke not in described and gone not in described and len(described) > 10
+    failed = {side: {e["benchmark"] for e in judged["failed"] if e["side"] == side} for side in ("baseline",
+                                                                                                "current")}
+    assert failed["current"] - failed["baseline"] == {broke}  # the fixture has failed cells of its own
+    assert judged["missing"] == [gone] and judged["exit_status"] == 1

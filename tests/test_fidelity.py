@@ -60,7 +60,7 @@ def test_one_design_one_round_prints_its_row():
 @pytest.mark.parametrize("args, message", [
     (["--rounds", "0"], "error: --rounds must be >= 1, got 0"),
     (["--rounds", "x"], "error: --rounds must be a whole number, got 'x'"),
-    (["nope"], "error: unknown variant 'nope'; known: lock_list, two_lock, semaphores, queue, generator, "
+    (["nope"], "error: unknown design 'nope'; known: lock_list, two_lock, semaphores, queue, generator, "
                "coroutine, greenlet, multiprocess, asyncio"),
 ])
 def test_bad_input(args, message):

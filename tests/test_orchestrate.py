@@ -422,8 +422,8 @@ def test_an_interrupted_run_keeps_whole_files_and_resumes(tmp_path, signum):
 
 
 def _workers(variant: str, marker: str) -> list[psutil.Process]:
-    """Live workers whose command line names marker: pyperf's (`bench run --worker ... VARIANT ...`) or
-    a rounds worker (`bench rounds ...,VARIANT,... ...`)."""
+    """Live workers whose command line names marker: pyperf's (`bench run --worker ... DESIGN ...`) or
+    a rounds worker (`bench rounds ...,DESIGN,... ...`)."""
     found = []
     for proc in psutil.process_iter():
         try:

@@ -1,4 +1,4 @@
-"""`python -m bench run VARIANT` under pyperf: one scenario as one pyperf benchmark, plus its metrics sidecar.
+"""`python -m bench run DESIGN` under pyperf: one scenario as one pyperf benchmark, plus its metrics sidecar.
 
 Every test runs `python -m bench` in a subprocess (see ../shared/STYLE.md, "Tests") on a small scenario:
 the stored values are seconds per item and agree with the sidecar's own figures; calibration runs are
@@ -173,7 +173,7 @@ def test_a_stuck_design_fails_the_benchmark_and_leaves_no_process(tmp_path):
 
 
 BAD_RUNS = {
-    "unknown variant": (["nope"], r"unknown variant 'nope'; known: .*\bqueue\b.*"),
+    "unknown design": (["nope"], r"unknown design 'nope'; known: .*\bqueue\b.*"),
     "no items": (["queue", "--items", "0"], r"--items must be >= 1, got 0"),
     "unsupported": (["two_lock", "--capacity", "16"],
                     r"two_lock does not support this scenario: two_lock has a single slot: "

@@ -1,6 +1,6 @@
-"""`--inject-slowdown VARIANT=FACTOR`: a known slowdown, for proving the regression gate honestly.
+"""`--inject-slowdown DESIGN=FACTOR`: a known slowdown, for proving the regression gate honestly.
 
-The worker multiplies what its time function returns by FACTOR when the benchmark's design is VARIANT, so
+The worker multiplies what its time function returns by FACTOR when the benchmark's design is DESIGN, so
 the gate sees real, noisy measurements whose true ratio is known. It is off unless asked for, and a worker
 that applies it records the factor in the benchmark's metadata (`prodcon_injected_slowdown`), so an
 injected result can never pass for a real one. Light on purpose: pyperf workers import this.
@@ -17,14 +17,14 @@ __all__ = ["parse_slowdown", "slowed"]
 
 
 def parse_slowdown(spec: str) -> tuple[str, float]:
-    """(variant, factor) from "VARIANT=FACTOR"; UsageError unless FACTOR is a positive finite number."""
+    """(variant, factor) from "DESIGN=FACTOR"; UsageError unless FACTOR is a positive finite number."""
     variant, sep, text = spec.partition("=")
     try:
         factor = float(text)
     except ValueError:
         factor = math.nan
     if not sep or not variant or not 0 < factor < math.inf:
-        raise UsageError(f"--inject-slowdown must be VARIANT=FACTOR with FACTOR > 0, e.g. queue=1.2; "
+        raise UsageError(f"--inject-slowdown must be DESIGN=FACTOR with FACTOR > 0, e.g. queue=1.2; "
                          f"got {spec!r}")
     return variant, factor
 

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from bench.gate import stats
 from bench.machine import ROOT
+from runs.comparison import Entry, match
 from runs.errors import UsageError
-from runs.store import read_run, write_atomic
+from runs.store import TIME_PER_ITEM, read_run, write_atomic
 
 __all__ = ["BASELINE", "load_stored", "compare_stored", "save_baseline"]
 
@@ -73,6 +74,7 @@ def load_stored(path: Path) -> dict:
             benchmarks[bench.get_name()] = {
                 "medians": medians, "values": sum(len(run.values) for run in bench.get_runs()),
                 "items": bench.get_metadata().get("prodcon_items"),
+                "value_kind": bench.get_metadata().get("prodcon_value", TIME_PER_ITEM),
                 "commit": bench.get_metadata().get("prodcon_git_commit"),
                 "date": bench.get_dates()[0].isoformat(timespec="seconds") if bench.get_dates() else None}
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -92,19 +94,31 @@ def load_stored(path: Path) -> dict:
     return {"path": str(path), "benchmarks": benchmarks, "failed": failed, "about": about + ")"}
 
 
+def _entries(run: dict) -> dict[str, Entry]:
+    """benchmark -> runs.comparison.Entry of a stored run (load_stored's dict): its failed cells too."""
+    found = {name: Entry("ok", entry["items"], entry["value_kind"], tuple(entry["medians"]))
+             for name, entry in run["benchmarks"].items()}
+    found.update({entry["benchmark"]: Entry(entry["status"]) for entry in run["failed"]})
+    return found
+
+
 def compare_stored(base: dict, head: dict, threshold: float, allow_missing: bool = False) -> dict:
     """Compare two stored runs (load_stored's dicts); the report has the same shape as run_check's.
 
-    UsageError when a benchmark's item counts differ (the runs measured different things). A benchmark
-    failed on either side fails the check; one present on one side only does too unless `allow_missing`.
+    Which benchmarks are compared is runs/comparison.py's rule, shared with `bench compare`. UsageError
+    when a benchmark's item counts or kind of value differ (the runs measured different things). A
+    benchmark failed on either side fails the check; one present on one side only does too unless
+    `allow_missing`.
     """
-    names = [name for name in base["benchmarks"] if name in head["benchmarks"]]
-    differ = [f"{name} ({base['benchmarks'][name]['items']} vs {head['benchmarks'][name]['items']})"
-              for name in names if base["benchmarks"][name]["items"] != head["benchmarks"][name]["items"]]
+    found = match(_entries(base), _entries(head))
+    differ = [f"{name} ({why.replace(' in A', ' in the baseline').replace(' in B', ' now')})"
+              for name, status_a, status_b, why in found.changed
+              if status_a == status_b == "ok" and not why.startswith("no process figure")]
     if differ:
         more = " ..." if len(differ) > 3 else ""
-        raise UsageError(f"the runs cannot be compared: item counts differ for {len(differ)} of "
-                         f"{len(names)} benchmarks: {', '.join(differ[:3])}{more}")
+        raise UsageError(f"the runs cannot be compared: {len(differ)} of {len(found.both) + len(differ)} "
+                         f"benchmarks measured different things: {', '.join(differ[:3])}{more}")
+    names = found.both + [name for name, _, _, why in found.changed if why.startswith("no process figure")]
     level = stats.family_level(max(len(names), 1))
     rows = []
     for name in names:
@@ -124,9 +138,8 @@ def compare_stored(base: dict, head: dict, threshold: float, allow_missing: bool
         rows.append(row)
     failed = ([{"side": "baseline", **entry} for entry in base["failed"]]
               + [{"side": "current", **entry} for entry in head["failed"]])
-    gone = {entry["benchmark"] for entry in failed}
-    missing = [name for name in base["benchmarks"] if name not in head["benchmarks"] and name not in gone]
-    new = [name for name in head["benchmarks"] if name not in base["benchmarks"] and name not in gone]
+    missing = [name for name in found.only_a if name in base["benchmarks"]]  # failed ones count as failed
+    new = [name for name in found.only_b if name in head["benchmarks"]]
     unaccepted = 0 if allow_missing else len(missing) + len(new)
     return {
         "format": 1, "mode": "stored", "threshold": threshold, "alpha": stats.ALPHA, "level": level,
