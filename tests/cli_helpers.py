@@ -100,3 +100,11 @@ def assert_no_stray_process(marker: str, wait: float = 1.0) -> None:
         except psutil.Error:
             pass
     assert not described, "processes left running:\n" + "\n".join(described)
+
+
+def realtime() -> bool:
+    """Whether this process runs under a real-time scheduling policy (Linux ignores timer slack there)."""
+    try:
+        return os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR)
+    except (AttributeError, OSError):  # not Linux
+        return False

@@ -8,7 +8,6 @@ the child's output before pytest-timeout fires.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -31,11 +30,3 @@ def _deadline(request: pytest.FixtureRequest):
     cli_helpers.DEADLINE = time.monotonic() + limit if limit > 0 else None
     yield
     cli_helpers.DEADLINE = None
-
-
-def one_cpu() -> bool:
-    """Whether this process may run on one CPU only (a test that needs two cannot run)."""
-    try:
-        return len(os.sched_getaffinity(0)) < 2
-    except AttributeError:  # not Linux
-        return (os.cpu_count() or 1) < 2
