@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 
+from bench.designs import add_designs, take_design_flags
 from bench.flags import add_scenario_flags
 from runs.errors import UsageError
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR")
     every.add_argument("--deadline", metavar="SECONDS",
                        help="watchdog deadline of each scenario run (default: derived from the scenario)")
+    _add_design_flag(every)
     every.add_argument("--alone", action="store_true",
                        help="every cell in processes of its own, as before paired rounds (to compare)")
 
@@ -79,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "printed)")
     check.add_argument("--format", default="text", metavar="FORMAT", help="text (default), markdown or json")
     check.add_argument("--repo", metavar="DIR", help="git repository (default: this project)")
+    _add_design_flag(check)
     check.add_argument("--inject-slowdown", metavar="DESIGN=FACTOR",
                        help="multiply that design's measured time by FACTOR on the head side (to prove "
                        "the gate)")
@@ -117,8 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("variant", metavar="DESIGN", help="design name (see `list`)")
     run.add_argument("--once", action="store_true", help="one verified run, without pyperf")
     run.add_argument("--json", action="store_true", help="with --once: print one JSON object")
+    _add_design_flag(run)
     add_scenario_flags(run)
+
+    verify = commands.add_parser("verify", help="run the verification battery on a design module (yours: "
+                                 "docs/your-design.md); exit 0 only if every check passes")
+    verify.add_argument("module", metavar="MODULE", help="the design's module, as Python imports it")
+    verify.add_argument("--seed", default="0", metavar="N", help="seed of the random scenarios (default 0)")
     return parser
+
+
+def _add_design_flag(parser: argparse.ArgumentParser) -> None:
+    """--design MODULE (taken out of argv by main before any parser; here for --help and docs/cli.md)."""
+    parser.add_argument("--design", action="append", metavar="MODULE",
+                        help="add your design module to every process of the run (repeatable; "
+                        "docs/your-design.md)")
 
 
 CHECK_EPILOG = """\
@@ -140,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse argv and run the command; bad input is one line on stderr and exit status 2."""
     argv = sys.argv[1:] if argv is None else argv
     try:
+        designs, argv = take_design_flags(argv)
+        if designs:  # before any parser: pyperf's (bench run) would not know the flag
+            add_designs(designs)
         if argv[:1] == ["run"] and "--once" not in argv:  # under pyperf: its parser takes the rest
             from bench.pyperf_run import run_pyperf
             return run_pyperf(argv[1:])

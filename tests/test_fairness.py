@@ -19,6 +19,7 @@ import threading
 
 import pytest
 
+from bench.battery import failing_items, failing_spin
 from bench.depth import depth_run, watchable, watched
 from bench.once import run_once
 from tests.cli_helpers import bench, realtime
@@ -27,7 +28,6 @@ from variants import REGISTRY, workload
 from variants.contract import Scenario
 
 DESIGNS = sorted(REGISTRY)
-FAIL_AT = 5  # the item at which an injected failure strikes
 
 
 def supported(name: str, scenario: Scenario) -> Scenario:
@@ -75,26 +75,7 @@ def test_every_design_reports_its_startup_outside_the_clock(name):
 # --- failures injected into the real designs --------------------------------------------------------------
 
 
-class InjectedError(Exception):
-    """Raised on purpose inside a worker."""
-
-
-class _FailingItems(list):
-    """A producer's items that raise when the producer reaches item FAIL_AT."""
-
-    def __iter__(self):
-        for index, item in enumerate(list.__iter__(self)):
-            if index == FAIL_AT:
-                raise InjectedError(f"producer fails at item {FAIL_AT}")
-            yield item
-
-
-def _failing_spin(counter: list):
-    def spin(n: int) -> None:
-        counter[0] += 1
-        if counter[0] == FAIL_AT:
-            raise InjectedError(f"consumer fails at item {FAIL_AT}")
-    return spin
+# (the injections are bench/battery.py's, which `bench verify` runs on a user's design)
 
 
 def _check_failed_with_injection(name: str, scenario: Scenario) -> None:
@@ -109,21 +90,15 @@ def _check_failed_with_injection(name: str, scenario: Scenario) -> None:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", DESIGNS)
 def test_a_producer_that_raises_fails_the_run(name, monkeypatch):
-    real_plan = workload.plan
-
-    def plan(scenario):
-        made = real_plan(scenario)
-        made.items[0] = _FailingItems(made.items[0])
-        return made
-
-    monkeypatch.setattr(workload, "plan", plan)
+    monkeypatch.setattr(workload, "plan", failing_items(workload.plan))
     _check_failed_with_injection(name, Scenario(2, 2, 200))
 
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", DESIGNS)
 def test_a_consumer_that_raises_fails_the_run(name, monkeypatch):
-    monkeypatch.setattr(workload, "spin", _failing_spin([0]))
+    workload.spins_per_second()  # measured by calling spin: before spin is patched
+    monkeypatch.setattr(workload, "spin", failing_spin())
     _check_failed_with_injection(name, Scenario(2, 2, 200, work="cpu:1us"))
 
 
