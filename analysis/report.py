@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from analysis.choices import choice_lines
 from analysis.decide import FIGURE_TITLES, decisions
 from analysis.names import KINDS
 from analysis.regimes import regime_text
@@ -298,6 +299,7 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
                            sorted(set(table.loc[table["model"].isin(ONE_THREAD_MODELS), "variant"]))),
         "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table),
         *_regime_lines(table, quiet.get("machine", math.nan) > NOISY), "",
+        *choice_lines(table),
         "## Charts",
     ]
     for chart in charts:

@@ -6,10 +6,16 @@ records the deepest it has been, chosen by what the buffer is:
   collections.deque            one-thread designs and lock-guarded deques: `append` is the only way in: exact
   lock_list.Buffer             its list's `append` runs under the buffer's lock: exact
   two_lock.Pipeline            counts messages written to the slot and not yet read: exact
+  trio.open_memory_channel     trio's own count of the channel's deepest buffer (peak_buffer_used): exact
+  queue.SimpleQueue            `qsize()` read after each put returns: a take in between can hide an item, so
+                               a lower bound (simple_queue is unbounded only: there is no bound to check)
   multiprocess's queue         a counter in shared memory, raised after each put returns and lowered after
                                each get returns; a get that has returned but not yet lowered it can make the
                                count exceed the true depth by one per consumer, so the bound allowed is
-                               capacity + consumers (MULTIPROCESS_SLACK says so)
+                               capacity + consumers (MULTIPROCESS_SLACK says so). mp_batched puts lists: the
+                               counter moves by a list's length, so it can read one batch high per consumer;
+                               the design keeps consumers * (batch - 1) items of its capacity for the batches
+                               its consumers hold, so the same bound holds
 `depth_run` runs the scenario once that way and fails when the bound was ever exceeded.
 """
 
@@ -25,7 +31,6 @@ from types import ModuleType
 
 from bench.once import run_once
 from variants import lock_list, two_lock
-from variants import multiprocess as multiprocess_design
 from variants.contract import Scenario
 
 __all__ = ["watched", "depth_run", "watchable"]
@@ -63,6 +68,21 @@ def _peak_deque(base: type, made: list) -> type:
             self.peak = max(self.peak, len(self))
 
     return PeakDeque
+
+
+def _peak_simple_queue(base: type, made: list) -> type:
+    class PeakSimpleQueue(base):
+        peak = 0
+
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+        def put(self, item, block=True, timeout=None):
+            super().put(item, block, timeout)
+            self.peak = max(self.peak, self.qsize())
+
+    return PeakSimpleQueue
 
 
 class _PeakList(list):
@@ -115,6 +135,11 @@ def _peak_pipeline(base: type, made: list) -> type:
     return PeakPipeline
 
 
+def _items_in(put: object) -> int:
+    """Items in one put: a list is a batch of items (mp_batched), anything else one item or a sentinel."""
+    return len(put) if type(put) is list else 1
+
+
 class _CountingQueue:
     """A multiprocessing queue with a shared put-minus-get counter (see the module docstring)."""
 
@@ -126,13 +151,13 @@ class _CountingQueue:
     def put(self, item) -> None:
         self._inner.put(item)
         with self._count.get_lock():
-            self._count.value += 1
+            self._count.value += _items_in(item)
             self._peak.value = max(self._peak.value, self._count.value)
 
     def get(self, block: bool = True, timeout: float | None = None):
         item = self._inner.get(block, timeout)  # raises queue.Empty as the real one does: nothing taken
         with self._count.get_lock():
-            self._count.value -= 1
+            self._count.value -= _items_in(item)
         return item
 
     def close(self) -> None:
@@ -145,20 +170,43 @@ class _CountingQueue:
     def peak(self) -> int:
         return self._peak.value
 
+    def __getattr__(self, name: str):  # what else a design's buffer offers (zmq's open, end, shut)
+        return getattr(self._inner, name)
+
+
+class _TrioPeak:
+    """A trio memory channel's deepest buffer, as trio itself counts it (peak_buffer_used): exact."""
+
+    def __init__(self, send) -> None:
+        self._send = send
+
+    @property
+    def peak(self) -> int:
+        return self._send.statistics().peak_buffer_used
+
 
 def _substitute(design: ModuleType, made: list) -> tuple[str, object] | None:
     """(module attribute, depth-counting replacement) for the design's buffer, or None if unknown."""
     if isinstance(getattr(design, "Pipeline", None), type) and issubclass(design.Pipeline, two_lock.Pipeline):
         return "Pipeline", _peak_pipeline(design.Pipeline, made)
     buffer = getattr(design, "Buffer", None)
-    if buffer is multiprocess_design.Buffer:
-        def counting(ctx, maxsize):
-            watched_queue = _CountingQueue(ctx, buffer(ctx, maxsize))
+    if getattr(design, "MODEL", None) == "process" and callable(buffer) and not isinstance(buffer, type):
+        def counting(ctx, *args):  # multiprocess's factory, or one like it (faster_fifo, zmq)
+            watched_queue = _CountingQueue(ctx, buffer(ctx, *args))
             made.append(watched_queue)
             return watched_queue
         return "Buffer", counting
+    if (getattr(buffer, "__module__", None), getattr(buffer, "__name__", None)) == ("trio",
+                                                                                     "open_memory_channel"):
+        def channel(max_buffer_size):
+            send, receive = buffer(max_buffer_size)
+            made.append(_TrioPeak(send))
+            return send, receive
+        return "Buffer", channel
     if not isinstance(buffer, type):
         return None
+    if issubclass(buffer, queue.SimpleQueue):
+        return "Buffer", _peak_simple_queue(buffer, made)
     if issubclass(buffer, (queue.Queue, asyncio.Queue)):
         return "Buffer", _peak_queue(buffer, made)
     if issubclass(buffer, deque):

@@ -78,7 +78,7 @@ def get_design(name: str) -> ModuleType:
         return extras[name]
     if name in variants.MODULES:
         return variants.load(name)
-    raise UsageError(f"unknown design {name!r}; known: {', '.join({**variants.MODULES, **extras})}")
+    raise UsageError(f"unknown design {name!r}; known: {', '.join([*variants.MODULES, *extras])}")
 
 
 def _extra_designs() -> dict[str, ModuleType]:

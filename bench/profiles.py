@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import variants
 from bench.designs import all_designs
 from runs.errors import UsageError
 from variants.contract import SEED002, Scenario
 
-__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells"]
+__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells", "alternative", "CHOICES"]
 
 THROUGHPUT_ITEMS = 20_000  # per run for closed-loop cells with a buffer of 16 or more
 SLOW_ITEMS = 2_000  # per run where each hand-off costs tens of us or more: capacity 1 or 2, or real work
@@ -57,6 +58,10 @@ class Profile:
     budget_s: float = 0.0
     target_width: float = 0.05
     max_processes: int = 16  # per paired scenario, first pass included
+    # where the designs people choose instead of the seeds' (`alternative`: a registry design whose SEED is
+    # "-") run: these scenarios only, each added to the matrix if the grids lack it. Every other design (the
+    # seeds', and a user's own from --design) runs in every scenario.
+    choices: tuple[Scenario, ...] = ()
 
     def wants_more(self, cell: Cell, spread: float) -> bool:
         """Whether `cell`, whose first processes disagreed by `spread`, gets more_processes more.
@@ -98,6 +103,15 @@ ARRIVAL_WORK = "io:50us"  # the slow consumer behind paced arrivals: 50 us per i
 SWEEP_MIN_ITEMS = 500
 
 
+# The scenarios where the report compares the queues people choose instead (docs/findings.md): threads to
+# an event loop, and processes, at 1:1 and at their many-sided topology; every event loop and greenlet hub
+# where consumers wait on io
+CHOICES = (Scenario(1, 1, THROUGHPUT_ITEMS, 16), Scenario(4, 4, THROUGHPUT_ITEMS, 16),
+           Scenario(1, 1, THROUGHPUT_ITEMS), Scenario(4, 4, THROUGHPUT_ITEMS),  # SimpleQueue has no bound
+           Scenario(1, 8, THROUGHPUT_ITEMS, 16), Scenario(1, 1, SLOW_ITEMS, 16, work="io:200us"),
+           Scenario(4, 4, SLOW_ITEMS, 16, work="io:200us"))
+
+
 # Sweep rates: at io:50us one consumer serves 10-17k items/s here (every design, measured with
 # `bench run D --once --work io:50us --items 4000`), four serve 13k (greenlet, whose waits block) to 61k
 # (generator); the rates bracket every design's knee at each topology.
@@ -120,7 +134,7 @@ PROFILES = {
         rounds=5, round_budget_s=2.0, more_processes=2, budget_s=480.0, spread_limit=1.15,
         load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(16,), seed002_items=400,
-        stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)),
+        stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)), choices=CHOICES,
     ),
     "full": Profile(
         name="full", topologies=((1, 1), (2, 1), (1, 2), (2, 2), (4, 1), (1, 4), (4, 4), (8, 8)),
@@ -134,6 +148,7 @@ PROFILES = {
                     ((4, 4), (5000, 10000, 15000, 20000, 30000, 40000, 60000, 80000, 120000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=1000,
         stops=("barrier", "event", "event:1ms"), stop_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
+        choices=CHOICES,
     ),
     # `bench check`: one representative cell per design, so that 30 rounds of both sides fit in 5 minutes;
     # each round runs one process a side with these values and warm-ups (processes only matters to
@@ -192,11 +207,24 @@ def _scenarios(profile: Profile) -> list[Scenario]:
     return found
 
 
+def alternative(name: str, design) -> bool:
+    """Whether a design is one of the registry's alternatives to the seeds' designs (runs at choices only)."""
+    return name in variants.MODULES and design.SEED == "-"
+
+
 def cells(profile: Profile, designs: list[str] | None = None) -> list[Cell]:
-    """Every cell of the profile, design by design, n/a cells included (they are listed, not run)."""
+    """Every cell of the profile, design by design, n/a cells included (they are listed, not run).
+
+    An alternative design (see `alternative`) has cells only in the profile's `choices`.
+    """
     known = all_designs()
     names = designs if designs is not None else list(known)
     grid = _scenarios(profile)
-    return [Cell(name, scenario, known[name].unsupported(scenario))
-            for name in names
-            for scenario in [*grid, *(extra for owner, extra in profile.extra if owner == name)]]
+    grid += [scenario for scenario in profile.choices if scenario not in grid]
+    found = []
+    for name in names:
+        design = known[name]
+        mine = [s for s in grid if s in profile.choices] if alternative(name, design) else grid
+        mine = [*mine, *(extra for owner, extra in profile.extra if owner == name)]
+        found += [Cell(name, scenario, design.unsupported(scenario)) for scenario in mine]
+    return found

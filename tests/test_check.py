@@ -741,7 +741,7 @@ def test_a_design_only_the_head_has_is_left_out_before_anything_runs(tmp_path):
     repo = _snapshot(tmp_path / "repo")
     registry = repo / "variants" / "__init__.py"
     full = registry.read_text()
-    registry.write_text(full + '\nMODULES.pop("asyncio")  # a base from before this design\n')
+    registry.write_text(full + '\nMODULES = tuple(n for n in MODULES if n != "asyncio")  # base before it\n')
     _git(repo, "commit", "-q", "-am", "no asyncio yet")
     base = _git(repo, "rev-parse", "HEAD")
     registry.write_text(full)  # the working tree (head) has it again
@@ -761,7 +761,8 @@ def test_a_design_only_the_head_has_is_left_out_before_anything_runs(tmp_path):
 def test_an_injected_design_the_head_lacks_is_exit_2(tmp_path):
     repo = _snapshot(tmp_path / "repo")
     registry = repo / "variants" / "__init__.py"
-    registry.write_text(registry.read_text() + '\nMODULES.pop("asyncio")  # a head without this design\n')
+    registry.write_text(registry.read_text()
+                        + '\nMODULES = tuple(n for n in MODULES if n != "asyncio")  # a head without it\n')
     _git(repo, "commit", "-q", "-am", "no asyncio")
     head = _git(repo, "rev-parse", "HEAD")
     proc = _check("--repo", str(repo), "--base", "HEAD~1", "--head", "HEAD", "--only",

@@ -14,7 +14,8 @@ from tests import cli_helpers
 from tests.cli_helpers import bench, run_bounded, time_left
 
 NAMES = ("lock_list", "two_lock", "semaphores", "queue", "generator", "coroutine", "greenlet",
-         "multiprocess", "asyncio")
+         "multiprocess", "asyncio", "simple_queue", "condition", "asyncio_threadsafe", "janus", "culsans",
+         "uvloop", "trio", "gevent", "mp_batched", "faster_fifo", "zmq")
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -18,27 +18,24 @@ from variants.contract import Outcome, Scenario
 
 __all__ = ["REGISTRY", "MODULES", "MODELS", "ONE_THREAD_MODELS", "Scenario", "Outcome", "load"]
 
-MODELS = ("thread", "process", "generator", "greenlet", "asyncio")
+# bridge: producer threads hand items to consumer tasks on an event-loop thread (asyncio_threadsafe)
+MODELS = ("thread", "process", "generator", "greenlet", "asyncio", "bridge")
 # the models whose workers all share one thread: verification asks them that no task was left behind
 # unseen, and the report reads machine noise from their processes' spread (they have no regimes of their own)
 ONE_THREAD_MODELS = ("generator", "greenlet", "asyncio")
 
-MODULES = {  # NAME -> module in this package, in the order every table and chart lists the designs
-    "lock_list": "lock_list",
-    "two_lock": "two_lock",
-    "semaphores": "semaphores",
-    "queue": "queue",
-    "generator": "generator",
-    "coroutine": "coroutine",
-    "greenlet": "greenlet",
-    "multiprocess": "multiprocess",
-    "asyncio": "asyncio",
-}
+MODULES = (  # every design's NAME, which is also its module's name here, in the order tables and charts use
+    "lock_list", "two_lock", "semaphores", "queue", "generator", "coroutine", "greenlet", "multiprocess",
+    "asyncio", "simple_queue", "condition", "asyncio_threadsafe", "janus", "culsans", "uvloop", "trio",
+    "gevent", "mp_batched", "faster_fifo", "zmq",
+)
 
 
 def load(name: str) -> ModuleType:
-    """The design module called `name` (a key of MODULES), imported on first use."""
-    return importlib.import_module(f"{__name__}.{MODULES[name]}")
+    """The design module called `name` (one of MODULES), imported on first use."""
+    if name not in MODULES:
+        raise KeyError(name)
+    return importlib.import_module(f"{__name__}.{name}")
 
 
 def __getattr__(attribute: str) -> dict[str, ModuleType]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import selectors
 import time
+from collections.abc import Callable
 
 from variants import workload
 from variants.contract import Outcome, Scenario
@@ -67,8 +68,8 @@ async def _gated(gate: asyncio.Event, work, *args) -> None:
 
 
 async def _main(scenario: Scenario, plan: workload.Plan, received: list[list], takes: list, puts: list,
-                timed: workload.TimedRegion) -> list[asyncio.Task]:
-    queue = Buffer(maxsize=scenario.capacity or 0)
+                timed: workload.TimedRegion, buffer: type[asyncio.Queue]) -> list[asyncio.Task]:
+    queue = buffer(maxsize=scenario.capacity or 0)
     gate = asyncio.Event()  # every task waits on it; set the moment the clock starts
     consumers = [asyncio.create_task(_gated(gate, consume, queue, workload.recorder(got, stamps),
                                             plan.work, plan.spins))
@@ -105,12 +106,21 @@ def unsupported(scenario: Scenario) -> str | None:
 
 def run(scenario: Scenario) -> Outcome:
     """Run the scenario once on a fresh event loop."""
+    return run_on(scenario, _loop, Buffer)
+
+
+def run_on(scenario: Scenario, loop_factory: Callable[[], asyncio.AbstractEventLoop],
+           buffer: type[asyncio.Queue]) -> Outcome:
+    """Run the scenario once on a fresh loop from `loop_factory`, through a `buffer` queue.
+
+    The hook of designs that are this one on another event loop (variants/uvloop.py).
+    """
     plan = workload.plan(scenario)
     received = [[] for _ in range(scenario.consumers)]
     takes, puts = workload.stamp_lists(plan, scenario.consumers)
-    with asyncio.Runner(loop_factory=_loop) as runner:
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
         timed = workload.TimedRegion()
-        tasks = runner.run(_main(scenario, plan, received, takes, puts, timed))
+        tasks = runner.run(_main(scenario, plan, received, takes, puts, timed, buffer))
         finished = all(task.done() and not task.cancelled() for task in tasks) and not asyncio.all_tasks(
             runner.get_loop())
     extras = {"cpu_s": timed.cpu, "startup_s": timed.startup, "tasks_finished": finished,

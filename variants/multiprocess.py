@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import time
+from collections.abc import Callable
 from functools import partial
 
 from variants import workload
@@ -81,20 +82,35 @@ def unsupported(scenario: Scenario) -> str | None:
 
 def run(scenario: Scenario) -> Outcome:
     """Run the scenario once with P producer and C consumer processes."""
+    return run_processes(scenario, lambda ctx: Buffer(ctx, scenario.capacity or 0))
+
+
+# --- the run around any buffer: shared with the other between-process designs (faster_fifo, zmq) ---------
+
+
+def run_processes(scenario: Scenario, make_buffer: Callable, worker: Callable = _worker,
+                  parent_sentinels: bool = True) -> Outcome:
+    """Run the scenario once with P producer and C consumer processes, each running `worker`.
+
+    `make_buffer(ctx)` makes, before the clock, what every worker is given as its buffer: an object with
+    put, get, close and join_thread as multiprocessing.Queue has them (the parent closes it once every worker
+    is joined). `worker` has _worker's signature. `parent_sentinels`: the parent puts the common protocol's
+    sentinels (False: the workers carry that stop themselves, as zmq's producers do).
+    """
     plan = workload.plan(scenario)
     ctx = multiprocessing.get_context()
     timed = workload.TimedRegion()
-    buffer = Buffer(ctx, scenario.capacity or 0)
+    buffer = make_buffer(ctx)
     done, results = ctx.SimpleQueue(), ctx.SimpleQueue()
     gate = StartGate(scenario.producers + scenario.consumers, ctx)
     stop = workload.parse_stop(scenario.stop)
     barrier = ctx.Barrier(scenario.producers) if stop.kind == "barrier" else None  # producers meet here
     finished = ctx.Event()  # event stop: set by the parent when every producer has said `done`
     common = (gate, done, results, buffer)
-    consumers = [ctx.Process(target=_worker, daemon=True, name=f"consumer {c}", args=(
+    consumers = [ctx.Process(target=worker, daemon=True, name=f"consumer {c}", args=(
         "consumer", c, *common, (plan.work, plan.spins), plan.stamped, stop, barrier, finished))
         for c in range(scenario.consumers)]
-    producers = [ctx.Process(target=_worker, daemon=True, name=f"producer {p}", args=(
+    producers = [ctx.Process(target=worker, daemon=True, name=f"producer {p}", args=(
         "producer", p, *common, (plan.items[p], offsets), plan.stamped, stop, barrier, finished))
         for p, offsets in enumerate(workload.paced_offsets(plan))]
     for process in consumers + producers:
@@ -103,7 +119,7 @@ def run(scenario: Scenario) -> Outcome:
     with timed:
         gate.open(timed.start)
         worker_cpu = sum(done.get() for _ in producers)
-        if stop.kind == "sentinels":
+        if stop.kind == "sentinels" and parent_sentinels:
             for _ in consumers:
                 buffer.put(workload.SENTINEL)
         elif stop.kind == "event":
