@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 from variants import workload
 from variants.asyncio import _loop, consume
@@ -119,6 +120,16 @@ def unsupported(scenario: Scenario) -> str | None:
 
 def run(scenario: Scenario) -> Outcome:
     """Run the scenario once: P producer threads, C consumer tasks on one event-loop thread."""
+    return run_bridge(scenario, lambda loop: Buffer(loop, scenario.capacity),
+                      lambda queue: queue.put_threadsafe, _serve)
+
+
+def run_bridge(scenario: Scenario, make_queue: Callable, put_of: Callable, serve_tasks: Callable) -> Outcome:
+    """The bridge harness: P producer threads put with `put_of(queue)`, C consumer tasks on one loop thread.
+
+    `make_queue(loop)` builds the queue; `serve_tasks(queue, plan, received, takes, stop, finished, ready,
+    ended)` is the coroutine that runs the consumer tasks (this module's `_serve`, or janus's).
+    """
     plan = workload.plan(scenario)
     stop = workload.parse_stop(scenario.stop)
     received = [[] for _ in range(scenario.consumers)]
@@ -126,7 +137,8 @@ def run(scenario: Scenario) -> Outcome:
     errors: list[str] = []
     timed = workload.TimedRegion()
     loop = _loop()
-    queue = Buffer(loop, scenario.capacity)
+    queue = make_queue(loop)
+    put = put_of(queue)
     gate = StartGate(scenario.producers)
     barrier = threading.Barrier(scenario.producers)  # barrier stop: producers wait here for each other
     finished = threading.Event()  # event stop: set by the main thread when every producer has finished
@@ -136,7 +148,7 @@ def run(scenario: Scenario) -> Outcome:
     def serve() -> None:
         try:
             with asyncio.Runner(loop_factory=lambda: loop) as runner:
-                results = runner.run(_serve(queue, plan, received, takes, stop, finished, ready, ended))
+                results = runner.run(serve_tasks(queue, plan, received, takes, stop, finished, ready, ended))
             errors.extend(f"consumer {c}: {result!r}" for c, result in enumerate(results)
                           if isinstance(result, BaseException))
         except BaseException as exc:  # reported in the Outcome; the verifier fails the run
@@ -148,11 +160,11 @@ def run(scenario: Scenario) -> Outcome:
     def producer(p: int, offsets: list[float] | None) -> None:
         origin = gate.wait()
         try:
-            produce(queue.put_threadsafe, plan.items[p], offsets, origin, puts[p])
+            produce(put, plan.items[p], offsets, origin, puts[p])
             if stop.kind == "barrier":
                 barrier.wait()
                 if p == 0:  # every producer is done: one sentinel for all consumers
-                    queue.put_threadsafe(workload.SENTINEL)
+                    put(workload.SENTINEL)
         except BaseException as exc:  # reported in the Outcome; the verifier fails the run
             barrier.abort()  # the others would wait for this producer for ever
             errors.append(f"producer {p}: {exc!r}")
@@ -171,7 +183,7 @@ def run(scenario: Scenario) -> Outcome:
             thread.join()
         if stop.kind == "sentinels":
             for _ in range(scenario.consumers):
-                queue.put_threadsafe(workload.SENTINEL)
+                put(workload.SENTINEL)
         elif stop.kind == "event":
             finished.set()
         ended.wait()

@@ -31,9 +31,9 @@ from collections import deque
 from collections.abc import Callable
 
 from variants import workload
-from variants.asyncio import _loop, consume
+from variants.asyncio import consume
+from variants.asyncio_threadsafe import run_bridge
 from variants.contract import Outcome, Scenario
-from variants.threads import StartGate, produce
 
 try:
     import janus
@@ -108,64 +108,5 @@ def run(scenario: Scenario) -> Outcome:
 
 def run_on(scenario: Scenario, buffer: Callable[[int], object]) -> Outcome:
     """Run the scenario once through `buffer(maxsize)`, a queue with janus's `sync_q` and `async_q`."""
-    plan = workload.plan(scenario)
-    stop = workload.parse_stop(scenario.stop)
-    received = [[] for _ in range(scenario.consumers)]
-    takes, puts = workload.stamp_lists(plan, scenario.consumers)
-    errors: list[str] = []
-    timed = workload.TimedRegion()
-    loop = _loop()
-    queue = buffer(scenario.capacity or 0)
-    put = queue.sync_q.put
-    gate = StartGate(scenario.producers)
-    barrier = threading.Barrier(scenario.producers)  # barrier stop: producers wait here for each other
-    finished = threading.Event()  # event stop: set by the main thread when every producer has finished
-    ready = threading.Event()  # set by the loop thread once every consumer task waits on the queue
-    ended = threading.Event()  # set by the loop thread once every consumer task has ended
-
-    def serve() -> None:
-        try:
-            with asyncio.Runner(loop_factory=lambda: loop) as runner:
-                results = runner.run(_serve(queue, plan, received, takes, stop, finished, ready, ended))
-            errors.extend(f"consumer {c}: {result!r}" for c, result in enumerate(results)
-                          if isinstance(result, BaseException))
-        except BaseException as exc:  # reported in the Outcome; the verifier fails the run
-            errors.append(f"event loop: {exc!r}")
-        finally:
-            ready.set()
-            ended.set()
-
-    def producer(p: int, offsets: list[float] | None) -> None:
-        origin = gate.wait()
-        try:
-            produce(put, plan.items[p], offsets, origin, puts[p])
-            if stop.kind == "barrier":
-                barrier.wait()
-                if p == 0:  # every producer is done: one sentinel for all consumers
-                    put(workload.SENTINEL)
-        except BaseException as exc:  # reported in the Outcome; the verifier fails the run
-            barrier.abort()  # the others would wait for this producer for ever
-            errors.append(f"producer {p}: {exc!r}")
-
-    loop_thread = threading.Thread(target=serve, name="event loop", daemon=True)
-    producers = [threading.Thread(target=producer, args=(p, offsets), name=f"producer {p}", daemon=True)
-                 for p, offsets in enumerate(workload.paced_offsets(plan))]
-    loop_thread.start()
-    for thread in producers:
-        thread.start()
-    ready.wait()
-    gate.ready()
-    with timed:
-        gate.open(timed.start)
-        for thread in producers:
-            thread.join()
-        if stop.kind == "sentinels":
-            for _ in range(scenario.consumers):
-                put(workload.SENTINEL)
-        elif stop.kind == "event":
-            finished.set()
-        ended.wait()
-    loop_thread.join()
-    extras = {"cpu_s": timed.cpu, "startup_s": timed.startup,
-              **workload.stamp_extras(plan, timed.start, takes, puts)}
-    return Outcome(timed.elapsed, received, tuple(errors), extras)
+    return run_bridge(scenario, lambda loop: buffer(scenario.capacity or 0), lambda queue: queue.sync_q.put,
+                      _serve)
