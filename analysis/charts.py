@@ -29,8 +29,9 @@ from analysis.style import (
     spread,
 )
 from runs import fmt
+from variants import MODELS, MODULES, load
 
-__all__ = ["Chart", "heatmap", "capacity_chart", "work_chart", "cpu_chart", "SPREAD_NOTE"]
+__all__ = ["Chart", "heatmap", "choices_heatmap", "capacity_chart", "work_chart", "cpu_chart", "SPREAD_NOTE"]
 
 SPREAD_NOTE = ("bars: 95% interval over processes, or min-max of the values where there is none "
                "(no bar: a single value)")
@@ -51,18 +52,65 @@ def _first(table, scenario: str):
     return table[table["scenario"] == scenario].iloc[0]
 
 
+def _alternatives(designs) -> set[str]:
+    """The designs people choose instead of the seeds' (a registry design whose SEED is "-"), which the
+    profiles run at their choice scenarios only; the seeds' designs and a user's own run everywhere."""
+    return {design for design in designs if design in MODULES and load(design).SEED == "-"}
+
+
 def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
     """Designs x closed-loop scenarios, coloured by throughput relative to the scenario's fastest design; a
-    cell whose values fall in separated regimes (the table's `modes` over 1) is marked 'N modes'."""
-    from matplotlib.colors import LogNorm
-    from matplotlib.patches import Rectangle
+    cell whose values fall in separated regimes (the table's `modes` over 1) is marked 'N modes'.
 
+    Without the designs people choose instead, which the profiles run at the choice scenarios only: they
+    have a chart of their own, choices_heatmap, where every design stands beside them.
+    """
     chart = Chart("throughput_heatmap", "Which design moves items fastest in each scenario?")
     cells = table[table["kind"] == "throughput"]
     if cells.empty or not (cells["status"] == "ok").any():
         chart.skipped = "no measured closed-loop scenario without consumer work in this run"
         return chart
-    rows, designs = scenarios(cells), designs_in(style, cells)
+    partial = _alternatives(designs_in(style, cells))
+    designs = [design for design in designs_in(style, cells) if design not in partial]
+    if partial:  # "fastest" is among the designs drawn: say so where the question is read
+        chart.question = ("Which design moves items fastest in each scenario (the designs people choose "
+                          "instead: next chart)?")
+    _grid(chart, cells[cells["variant"].isin(designs)], designs, caption, folder)
+    partial = [design for design in designs_in(style, cells) if design in partial]
+    if partial:
+        chart.sentences.append(f"The designs people choose instead ran at the choice scenarios only and "
+                               f"are in the next chart: {', '.join(partial)}.")
+    return chart
+
+
+def choices_heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
+    """Every design x the scenarios where the designs people choose instead ran (closed-loop, consumer work
+    included), columns grouped by model; the same colours and marks as the heatmap."""
+    chart = Chart("choices_heatmap", "Which design moves items fastest where every design ran, by model?")
+    cells = table[(table["kind"] == "throughput") | (table["kind"] == "work")]
+    cells = cells[cells["stop"] == "sentinels"] if "stop" in cells.columns else cells
+    partial = _alternatives(designs_in(style, cells))
+    if not partial:
+        chart.skipped = "no design people choose instead in this run (the heatmap shows every design)"
+        return chart
+    chosen = set(cells.loc[cells["variant"].isin(partial) & (cells["status"] == "ok"), "scenario"])
+    if not chosen:
+        chart.skipped = "no design people choose instead was measured in this run"
+        return chart
+    order = {model: i for i, model in enumerate(MODELS)}
+    models = dict(zip(cells["variant"], cells["model"], strict=False))
+    designs = sorted(designs_in(style, cells), key=lambda d: order.get(models.get(d, ""), len(order)))
+    _grid(chart, cells[cells["scenario"].isin(chosen)], designs, caption, folder, models)
+    return chart
+
+
+def _grid(chart: Chart, cells, designs: list[str], caption: str, folder: Path,
+          models: dict[str, str] | None = None) -> None:
+    """Draw designs x scenarios of `cells` into the chart (with a model row under the names if given)."""
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Rectangle
+
+    rows = scenarios(cells)
     marked = "modes" in cells.columns and bool((cells["modes"].astype(float) > 1).any())
     modes_note = ("\n'N modes' (top right of a cell): its values fall in N separated regimes, each one's "
                   "figure and share in REPORT.md" if marked else "")
@@ -117,12 +165,13 @@ def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
                         color="black", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none",
                                              "pad": 0.8})
                 regime_cells.append(f"{design} at {scenario_label(row)} ({modes:.0f})")
-    low = 10 ** math.floor(math.log10(max(min(relatives), 1e-4)))
+    low = 10 ** math.floor(math.log10(max(min(relatives or [1.0]), 1e-4)))
     image = ax.imshow(grid, cmap="viridis", norm=LogNorm(vmin=min(low, 0.1), vmax=1), aspect="auto")
     bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
     bar.set_label("speed relative to the fastest (1 = fastest)")
     log_axis(bar.ax.yaxis, "ratio")
-    ax.set_xticks(range(len(designs)), designs, fontsize=9)
+    labels = [f"{d}\n({models.get(d, '?')})" for d in designs] if models else designs
+    ax.set_xticks(range(len(designs)), labels, fontsize=9)
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(rows)), [scenario_label(_first(cells, s)) for s in rows], fontsize=9)
     ax.set_ylabel("producers:consumers, capacity")
@@ -130,6 +179,9 @@ def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
     for i in range(1, len(rows)):  # a rule between topologies
         if _first(cells, rows[i])["topology"] != _first(cells, rows[i - 1])["topology"]:
             ax.axhline(i - 0.5, color="white", linewidth=3)
+    for j in range(1, len(designs)) if models else ():  # a rule between models
+        if models.get(designs[j]) != models.get(designs[j - 1]):
+            ax.axvline(j - 0.5, color="white", linewidth=3)
     paired = "standing_paired" in cells.columns and cells["standing_paired"].fillna(False).astype(bool).any()
     judged = " (judged round by round: designs shared processes)" if paired else ""
     ax.set_title(f"{chart.question}\nitems/s of each design; colour relative to the fastest, bold = "
@@ -142,11 +194,14 @@ def heatmap(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
         chart.sentences.append(f"Values in separated regimes (modes), not one steady figure: "
                                f"{'; '.join(regime_cells)}.")
     chart.sentences += [f"{note}." for note in missing_note(cells)]
-    return chart
 
 
 def capacity_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
-    """Items/s against buffer capacity, one line per design, one panel per topology."""
+    """Items/s against buffer capacity, one line per design, one panel per topology.
+
+    Without the designs people choose instead: run at one or two capacities (the choice scenarios), they
+    draw no trend, and their figures are in choices_heatmap.
+    """
     chart = Chart("throughput_vs_capacity", "How does buffer capacity change each design's throughput?")
     cells = table[(table["kind"] == "throughput") & (table["payload"] == 0) & (table["stop"] == "sentinels")]
     topologies = [t for t in dict.fromkeys(cells.sort_values(["producers", "consumers"])["topology"])
@@ -156,7 +211,10 @@ def capacity_chart(table, style: DesignStyle, caption: str, folder: Path) -> Cha
         return chart
     capacities = sorted(set(cells["capacity_n"]))
     position = {c: i for i, c in enumerate(capacities)}
-    designs = designs_in(style, cells)
+    partial = _alternatives(designs_in(style, cells))
+    designs = [design for design in designs_in(style, cells) if design not in partial]
+    partial = [design for design in designs_in(style, cells) if design in partial]
+    cells = cells[cells["variant"].isin(designs)]
     columns = 2 if len(topologies) <= 4 else 4  # 2 x 2 keeps four panels tall enough to read
     lines = math.ceil(len(topologies) / columns)
     columns = min(columns, len(topologies))
@@ -198,6 +256,9 @@ def capacity_chart(table, style: DesignStyle, caption: str, folder: Path) -> Cha
                           sorted(growth.items(), key=lambda item: -_median(item[1])))
         chart.sentences.append(f"Throughput at the largest buffer over the smallest (median over "
                                f"topologies): {parts}.")
+    if partial:
+        chart.sentences.append(f"Not drawn, measured at the choice scenarios only (see the previous chart): "
+                               f"{', '.join(partial)}.")
     return chart
 
 

@@ -22,8 +22,8 @@ __all__ = ["build_report", "chart_caption", "format_report", "noise", "machine_n
            "partial_notice", "NOISY", "REPORT"]
 
 REPORT = "REPORT.md"
-_CHARTS = ("throughput_heatmap", "throughput_vs_capacity", "consumer_work", "cpu_per_item", "latency_vs_load",
-           "latency_seed002", "latency_paced")
+_CHARTS = ("throughput_heatmap", "choices_heatmap", "throughput_vs_capacity", "consumer_work", "cpu_per_item",
+           "latency_vs_load", "latency_seed002", "latency_paced")
 
 
 def _quantiles(values) -> dict | None:
@@ -274,7 +274,7 @@ def _spread_line(name: str, found: dict | None, worst: str | None = None) -> str
     return text + (f" ({worst})" if worst else "") + f", over {found['count']}."
 
 
-def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> str:
+def format_report(run, table, found: list[dict], charts: list, quiet: dict, frame=None) -> str:
     """REPORT.md as text: decision table, charts, cells without figures, machine and noise."""
     info = run.info
     measured = table[table["status"] == "ok"]
@@ -299,7 +299,7 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
                            sorted(set(table.loc[table["model"].isin(ONE_THREAD_MODELS), "variant"]))),
         "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table),
         *_regime_lines(table, quiet.get("machine", math.nan) > NOISY), "",
-        *choice_lines(table),
+        *choice_lines(table, frame),
         "## Charts",
     ]
     for chart in charts:
@@ -342,14 +342,14 @@ def format_report(run, table, found: list[dict], charts: list, quiet: dict) -> s
 
 
 def _charts(table, info: dict, folder: Path, step) -> list:
-    from analysis.charts import capacity_chart, cpu_chart, heatmap, work_chart
+    from analysis.charts import capacity_chart, choices_heatmap, cpu_chart, heatmap, work_chart
     from analysis.latency_charts import load_chart, percentile_chart, seed002_cells, sweep_groups
     from analysis.style import DesignStyle
 
     style = DesignStyle(list(dict.fromkeys(table["variant"])))
     caption = chart_caption(info, table)
     made = []
-    for function in (heatmap, capacity_chart, work_chart, cpu_chart, load_chart):
+    for function in (heatmap, choices_heatmap, capacity_chart, work_chart, cpu_chart, load_chart):
         step(f"chart {function.__name__}")
         made.append(function(table, style, caption, folder))
     step("latency charts")
@@ -393,6 +393,6 @@ def build_report(folder: str | Path) -> Path:
         write_atomic(run.folder / "frame.csv", frame.drop(columns=[c for c in CSV_SKIP if c in frame.columns])
                      .to_csv(index=False))
         write_atomic(run.folder / "benchmarks.csv", table.to_csv(index=False))
-        text = format_report(run, table, found, charts, noise(frame, table))
+        text = format_report(run, table, found, charts, noise(frame, table), frame)
         write_atomic(run.folder / REPORT, text)
     return run.folder / REPORT
