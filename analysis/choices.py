@@ -33,6 +33,9 @@ COMPARISONS = (
                                      "p4c4/cap16/flat/io:200us")),
     ("Greenlets that wait on io: plain greenlet or gevent's hub?",
      ("greenlet", "gevent"), ("p4c4/cap16/flat/io:200us",)),
+    ("Through a broker: what does Redis or NATS cost against a queue between processes?",
+     ("multiprocess", "zmq", "redis_list", "redis_stream", "nats"),
+     ("p1c1/cap16/flat/none", "p4c4/cap16/flat/none")),
 )
 
 

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 
+from bench.brokers import take_broker_flags, use_brokers
 from bench.designs import add_designs, take_design_flags
 from bench.flags import add_scenario_flags
 from runs.errors import UsageError
@@ -131,10 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_design_flag(parser: argparse.ArgumentParser) -> None:
-    """--design MODULE (taken out of argv by main before any parser; here for --help and docs/cli.md)."""
+    """--design MODULE and --broker URL (taken out of argv by main before any parser; here for --help and
+    docs/cli.md)."""
     parser.add_argument("--design", action="append", metavar="MODULE",
                         help="add your design module to every process of the run (repeatable; "
                         "docs/your-design.md)")
+    parser.add_argument("--broker", action="append", metavar="URL",
+                        help="run the broker designs against your server, redis://HOST:PORT or "
+                        "nats://HOST:PORT (one of each at most), instead of one the suite starts; only the "
+                        "run's own keys or subjects are touched")
 
 
 CHECK_EPILOG = """\
@@ -159,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         designs, argv = take_design_flags(argv)
         if designs:  # before any parser: pyperf's (bench run) would not know the flag
             add_designs(designs)
+        brokers, argv = take_broker_flags(argv)
+        if brokers:  # the same
+            use_brokers(brokers)
         if argv[:1] == ["run"] and "--once" not in argv:  # under pyperf: its parser takes the rest
             from bench.pyperf_run import run_pyperf
             return run_pyperf(argv[1:])

@@ -190,8 +190,9 @@ def _substitute(design: ModuleType, made: list) -> tuple[str, object] | None:
     if isinstance(getattr(design, "Pipeline", None), type) and issubclass(design.Pipeline, two_lock.Pipeline):
         return "Pipeline", _peak_pipeline(design.Pipeline, made)
     buffer = getattr(design, "Buffer", None)
-    if getattr(design, "MODEL", None) == "process" and callable(buffer) and not isinstance(buffer, type):
-        def counting(ctx, *args):  # multiprocess's factory, or one like it (faster_fifo, zmq)
+    between_processes = getattr(design, "MODEL", None) in ("process", "broker")
+    if between_processes and callable(buffer) and not isinstance(buffer, type):
+        def counting(ctx, *args):  # multiprocess's factory, or one like it (faster_fifo, zmq, redis_list)
             watched_queue = _CountingQueue(ctx, buffer(ctx, *args))
             made.append(watched_queue)
             return watched_queue

@@ -144,5 +144,7 @@ def run_record(scenario: Scenario, outcome: Outcome) -> dict:
     record = {"items": scenario.items, "elapsed_s": outcome.elapsed, "cpu_s": cpu,
               "cpu_s_per_item": None if cpu is None else cpu / scenario.items,
               "startup_s": outcome.extras.get("startup_s")}
+    if "server_startup_s" in outcome.extras:  # a broker design: its server's start, outside the clock
+        record["server_startup_s"] = outcome.extras["server_startup_s"]
     record.update(figures(scenario, outcome) or {})
     return record

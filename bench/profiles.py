@@ -15,7 +15,8 @@ from bench.designs import all_designs
 from runs.errors import UsageError
 from variants.contract import SEED002, Scenario
 
-__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells", "alternative", "CHOICES"]
+__all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells", "alternative", "CHOICES",
+           "broker_scenarios"]
 
 THROUGHPUT_ITEMS = 20_000  # per run for closed-loop cells with a buffer of 16 or more
 SLOW_ITEMS = 2_000  # per run where each hand-off costs tens of us or more: capacity 1 or 2, or real work
@@ -62,6 +63,8 @@ class Profile:
     # "-") run: these scenarios only, each added to the matrix if the grids lack it. Every other design (the
     # seeds', and a user's own from --design) runs in every scenario.
     choices: tuple[Scenario, ...] = ()
+    # where a broker design (MODEL "broker": a server between processes) runs instead of `choices`
+    brokers: tuple[Scenario, ...] = ()
 
     def wants_more(self, cell: Cell, spread: float) -> bool:
         """Whether `cell`, whose first processes disagreed by `spread`, gets more_processes more.
@@ -114,6 +117,16 @@ CHOICES = (Scenario(1, 1, THROUGHPUT_ITEMS, 16), Scenario(4, 4, THROUGHPUT_ITEMS
            Scenario(4, 4, SLOW_ITEMS, 16, work="io:200us"))
 
 
+# Where the broker designs run: beside `multiprocess` and the fastest in-process designs at 1:1 and 4:4, and
+# in the seed-002 scenario with 4 consumers (a bursty producer feeding slow consumers: what people put a
+# broker in front of). quick's 1:4 closed-loop cell and seed-002 with 1 consumer are left out to keep
+# quick within 10 minutes.
+def broker_scenarios(seed002_items: int) -> tuple[Scenario, ...]:
+    """The broker designs' scenarios in a profile whose seed-002 cells carry `seed002_items`."""
+    return (Scenario(1, 1, THROUGHPUT_ITEMS, 16), Scenario(4, 4, THROUGHPUT_ITEMS, 16),
+            Scenario(consumers=4, items=seed002_items, capacity=16, **SEED002))
+
+
 # Sweep rates: at io:50us one consumer serves 10-17k items/s here (every design, measured with
 # `bench run D --once --work io:50us --items 4000`), four serve 13k (greenlet, whose waits block) to 61k
 # (generator); the rates bracket every design's knee at each topology.
@@ -137,6 +150,7 @@ PROFILES = {
         load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(16,), seed002_items=400,
         stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)), choices=CHOICES,
+        brokers=broker_scenarios(400),
     ),
     "full": Profile(
         name="full", topologies=((1, 1), (2, 1), (1, 2), (2, 2), (4, 1), (1, 4), (4, 4), (8, 8)),
@@ -150,7 +164,7 @@ PROFILES = {
                     ((4, 4), (5000, 10000, 15000, 20000, 30000, 40000, 60000, 80000, 120000))),
         seed002_consumers=(1, 4, 8), seed002_capacities=(1, 16), seed002_items=1000,
         stops=("barrier", "event", "event:1ms"), stop_topologies=((1, 1), (1, 4), (4, 1), (4, 4)),
-        choices=CHOICES,
+        choices=CHOICES, brokers=broker_scenarios(1000),
     ),
     # `bench check`: one representative cell per design, so that 30 rounds of both sides fit in 5 minutes;
     # each round runs one process a side with these values and warm-ups (processes only matters to
@@ -210,14 +224,16 @@ def _scenarios(profile: Profile) -> list[Scenario]:
 
 
 def alternative(name: str, design) -> bool:
-    """Whether a design is one of the registry's alternatives to the seeds' designs (runs at choices only)."""
+    """Whether a design is one of the registry's alternatives to the seeds' designs (runs at choices only,
+    or at brokers for a broker design)."""
     return name in variants.MODULES and design.SEED == "-"
 
 
 def cells(profile: Profile, designs: list[str] | None = None) -> list[Cell]:
     """Every cell of the profile, design by design, n/a cells included (they are listed, not run).
 
-    An alternative design (see `alternative`) has cells only in the profile's `choices`.
+    An alternative design (see `alternative`) has cells only in the profile's `choices`, a broker design
+    only in its `brokers`.
     """
     known = all_designs()
     names = designs if designs is not None else list(known)
@@ -226,7 +242,10 @@ def cells(profile: Profile, designs: list[str] | None = None) -> list[Cell]:
     found = []
     for name in names:
         design = known[name]
-        mine = [s for s in grid if s in profile.choices] if alternative(name, design) else grid
+        mine = grid
+        if alternative(name, design):
+            where = profile.brokers if design.MODEL == "broker" else profile.choices
+            mine = [s for s in grid if s in where]
         mine = [*mine, *(extra for owner, extra in profile.extra if owner == name)]
         found += [Cell(name, scenario, design.unsupported(scenario)) for scenario in mine]
     return found

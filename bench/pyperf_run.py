@@ -39,6 +39,7 @@ from bench.once import measured_waits, run_once, run_record
 from runs.errors import UsageError
 from runs.store import LATENCY, TIME_PER_ITEM
 from variants import workload
+from variants.servers import BROKER_ENV
 
 __all__ = ["run_pyperf", "benchmark_metadata", "DEFAULT_ITEMS"]
 
@@ -151,8 +152,9 @@ def run_pyperf(argv: list[str]) -> int:
     why = design.unsupported(scenario)
     if why:
         raise UsageError(f"{design.NAME} does not support this scenario: {why}")
-    if os.environ.get(EXTRA_DESIGNS_ENV):
-        args.inherit_environ = [*(args.inherit_environ or []), EXTRA_DESIGNS_ENV]
+    for passed_on in (EXTRA_DESIGNS_ENV, BROKER_ENV):  # pyperf gives its workers a bare environment
+        if os.environ.get(passed_on):
+            args.inherit_environ = [*(args.inherit_environ or []), passed_on]
 
     name = f"{design.NAME}/{scenario.name}"
     waits = measured_waits(scenario)

@@ -10,13 +10,18 @@ from variants import REGISTRY
 
 
 def test_alternatives_run_at_the_choices_only_and_the_seeds_everywhere():
-    found = cells(get_profile("quick"))
+    """A broker design at the profile's broker scenarios, every other alternative at CHOICES."""
+    profile = get_profile("quick")
+    found = cells(profile)
     alternatives = {name for name, design in REGISTRY.items() if alternative(name, design)}
-    assert alternatives  # the registry holds designs from outside the seeds
+    brokers = {name for name in alternatives if REGISTRY[name].MODEL == "broker"}
+    assert alternatives - brokers and brokers  # the registry holds designs from outside the seeds
     for cell in found:
         if cell.variant in alternatives:
-            assert cell.scenario in CHOICES, cell.name
-    assert {cell.scenario for cell in found if cell.variant in alternatives} == set(CHOICES)
+            assert cell.scenario in (profile.brokers if cell.variant in brokers else CHOICES), cell.name
+    assert {cell.scenario for cell in found if cell.variant in alternatives - brokers} == set(CHOICES)
+    assert {cell.scenario for cell in found if cell.variant in brokers} == set(profile.brokers)
+    assert all(cell.unsupported is None for cell in found if cell.variant in brokers)
     seeds = {cell.scenario for cell in found if cell.variant == "queue"}
     assert set(CHOICES) < seeds  # the seeds' designs run at the choices too (1:8 is added for them)
     assert not any(cell.variant in alternatives for cell in cells(get_profile("ci")))  # the baseline's

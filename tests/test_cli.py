@@ -15,7 +15,8 @@ from tests.cli_helpers import bench, run_bounded, time_left
 
 NAMES = ("lock_list", "two_lock", "semaphores", "queue", "generator", "coroutine", "greenlet",
          "multiprocess", "asyncio", "simple_queue", "condition", "asyncio_threadsafe", "janus", "culsans",
-         "uvloop", "trio", "gevent", "mp_batched", "faster_fifo", "zmq")
+         "uvloop", "trio", "gevent", "mp_batched", "faster_fifo", "zmq", "redis_list",
+         "redis_stream", "nats")
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -38,7 +38,7 @@ WORKS = ["none", "cpu:20us", "io:200us"]
 ITEMS = {"none": 400, "cpu:20us": 400, "io:200us": 200}  # io waits add up: greenlet serializes them
 
 VARIANTS_DIR = Path(variants.__file__).parent
-NON_DESIGN_MODULES = {"__init__", "contract", "workload", "threads"}
+NON_DESIGN_MODULES = {"__init__", "contract", "workload", "threads", "servers"}
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
@@ -147,7 +147,8 @@ def test_matrix(name, producers, consumers, capacity, work):
 
 STOP_SUPPORT = {  # which designs take seed 004's shutdowns at 2:2 (each refusal says why: checked below)
     "barrier": {"lock_list", "two_lock", "semaphores", "queue", "multiprocess", "simple_queue", "condition",
-                "asyncio_threadsafe", "janus", "culsans", "mp_batched", "faster_fifo"},
+                "asyncio_threadsafe", "janus", "culsans", "mp_batched", "faster_fifo", "redis_list",
+                "redis_stream"},
     "event": {"queue", "multiprocess", "condition", "asyncio_threadsafe", "janus", "culsans", "mp_batched",
               "faster_fifo"},
 }

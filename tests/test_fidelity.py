@@ -62,7 +62,8 @@ def test_one_design_one_round_prints_its_row():
     (["--rounds", "x"], "error: --rounds must be a whole number, got 'x'"),
     (["nope"], "error: unknown design 'nope'; known: lock_list, two_lock, semaphores, queue, generator, "
                "coroutine, greenlet, multiprocess, asyncio, simple_queue, condition, asyncio_threadsafe, "
-               "janus, culsans, uvloop, trio, gevent, mp_batched, faster_fifo, zmq"),
+               "janus, culsans, uvloop, trio, gevent, mp_batched, faster_fifo, zmq, redis_list, "
+               "redis_stream, nats"),
 ])
 def test_bad_input(args, message):
     proc = bench("fidelity", *args)

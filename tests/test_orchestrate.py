@@ -605,7 +605,7 @@ def test_a_run_json_from_before_spin_rate_is_resumed(tmp_path):
 
 # Pinned, so that a profile cannot grow or shrink unnoticed (its time is measured for the README):
 # (profile, benchmarks that run, n/a cells).
-PROFILE_SIZES = [("smoke", 50, 4), ("quick", 323, 56), ("full", 830, 161), ("ci", 9, 1)]
+PROFILE_SIZES = [("smoke", 50, 4), ("quick", 332, 56), ("full", 839, 161), ("ci", 9, 1)]
 
 
 @pytest.mark.parametrize("profile, runnable, na", PROFILE_SIZES)
@@ -684,3 +684,45 @@ def test_run_order_is_scenario_by_scenario():
     assert len(blocks) == len(set(runs))  # every scenario is one contiguous block
     first = [cell.variant for cell in ordered if cell.scenario.name == runs[0]]
     assert first == [cell.variant for cell in listed if cell.scenario.name == runs[0]]  # registry order
+
+
+def _redis_servers() -> list[psutil.Process]:
+    """Live redis-server processes (the broker designs' servers: variants/servers.py)."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if proc.info["name"] == "redis-server" or any("redis-server" in arg for arg in
+                                                           (proc.info["cmdline"] or [])[:1]):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_an_interrupt_stops_a_broker_server_with_its_workers(tmp_path):
+    """Ctrl-C while a worker's redis-server runs: the server dies with the run (no process outlives it)."""
+    before = {proc.pid for proc in _redis_servers()}
+    folder = tmp_path / "run"
+    orchestrator = subprocess.Popen(
+        [sys.executable, "-m", "bench", "all", "--only", "^redis_list/p4c4/", "--out", str(folder)], cwd=ROOT,
+        env=bench_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, preexec_fn=default_sigint)
+    try:
+        limit = time.monotonic() + 60
+        while not [proc for proc in _redis_servers() if proc.pid not in before]:
+            assert orchestrator.poll() is None, "the run ended before its server was seen"
+            assert time.monotonic() < limit, "no redis-server within 60 s"
+            time.sleep(0.02)
+        orchestrator.send_signal(signal.SIGINT)
+        _, stderr = orchestrator.communicate(timeout=30)
+        assert orchestrator.returncode == 130, stderr
+    finally:
+        if orchestrator.poll() is None:
+            orchestrator.kill()
+            orchestrator.communicate(timeout=10)
+        assert_no_stray_process(str(tmp_path))
+    limit = time.monotonic() + 5  # SIGKILL from the kernel as its worker died: reaped by init at once
+    while [proc for proc in _redis_servers() if proc.pid not in before] and time.monotonic() < limit:
+        time.sleep(0.05)
+    assert [proc.pid for proc in _redis_servers() if proc.pid not in before] == []

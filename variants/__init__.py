@@ -18,8 +18,9 @@ from variants.contract import Outcome, Scenario
 
 __all__ = ["REGISTRY", "MODULES", "MODELS", "ONE_THREAD_MODELS", "Scenario", "Outcome", "load"]
 
-# bridge: producer threads hand items to consumer tasks on an event-loop thread (asyncio_threadsafe)
-MODELS = ("thread", "process", "generator", "greenlet", "asyncio", "bridge")
+# bridge: producer threads hand items to consumer tasks on an event-loop thread (asyncio_threadsafe);
+# broker: producer and consumer processes hand items over through a server (redis_list, redis_stream, nats)
+MODELS = ("thread", "process", "generator", "greenlet", "asyncio", "bridge", "broker")
 # the models whose workers all share one thread: verification asks them that no task was left behind
 # unseen, and the report reads machine noise from their processes' spread (they have no regimes of their own)
 ONE_THREAD_MODELS = ("generator", "greenlet", "asyncio")
@@ -27,7 +28,7 @@ ONE_THREAD_MODELS = ("generator", "greenlet", "asyncio")
 MODULES = (  # every design's NAME, which is also its module's name here, in the order tables and charts use
     "lock_list", "two_lock", "semaphores", "queue", "generator", "coroutine", "greenlet", "multiprocess",
     "asyncio", "simple_queue", "condition", "asyncio_threadsafe", "janus", "culsans", "uvloop", "trio",
-    "gevent", "mp_batched", "faster_fifo", "zmq",
+    "gevent", "mp_batched", "faster_fifo", "zmq", "redis_list", "redis_stream", "nats",
 )
 
 

@@ -24,6 +24,7 @@ from bench.designs import EXTRA_DESIGNS_ENV
 from bench.flags import scenario_flags
 from bench.profiles import Cell, Profile
 from runs.errors import UsageError
+from variants.servers import BROKER_ENV
 
 __all__ = ["Side", "Sides", "repository", "resolve", "flags_of", "designs_of", "side_command",
            "worker_environ", "check_commit"]
@@ -141,14 +142,14 @@ def worker_environ(env: dict) -> dict:
     Mirrors pyperf's Manager.spawn_worker, which calls pyperf._utils.create_environ(args.inherit_environ,
     args.locale, args.copy_env) on its own os.environ: only PATH, HOME, a few Python and pyperf variables and
     the locale (the default; the check passes no --no-locale and no --copy-env), plus --inherit-environ,
-    which bench/pyperf_run.py extends with EXTRA_DESIGNS_ENV when that is set. pyperf's own function is
-    called, with os.environ set to `env` for the call (the parent's os.environ is `env`).
+    which bench/pyperf_run.py extends with EXTRA_DESIGNS_ENV and BROKER_ENV when they are set. pyperf's
+    own function is called, with os.environ set to `env` for the call (the parent's os.environ is `env`).
     """
     from unittest import mock
 
     from pyperf._utils import create_environ  # the check's process only
 
-    inherit = [EXTRA_DESIGNS_ENV] if env.get(EXTRA_DESIGNS_ENV) else None
+    inherit = [name for name in (EXTRA_DESIGNS_ENV, BROKER_ENV) if env.get(name)] or None
     with mock.patch.dict(os.environ, env, clear=True):  # restored on leaving, whatever happens
         return dict(create_environ(inherit, True, False))
 
