@@ -7,7 +7,8 @@ loop that the process runs only inside its own `put` and `get`), to the worker p
 the extras; TCP on 127.0.0.1, NATS has no unix socket) or to the server PRODCON_BROKER names
 (`nats://HOST:PORT`). Items are pickled, as `redis_list`, `multiprocess` and `zmq` pickle theirs. Every
 run keeps to subjects of its own (`prodcon.<run id>.`), so nothing else on a shared server is touched.
-Processes, start gate and clean-up are the `multiprocess` design's (variants/multiprocess.py).
+Worker processes, start gate, the run around them and clean-up are redis_list's (`run_on_broker`:
+its workers, the lost-broker handling, server reaping), which are the `multiprocess` design's processes.
 
 Core NATS or JetStream. Core NATS delivers at most once: a message is dropped if no member of the group has
 subscribed yet, if a client's pending buffer is full (nats-py drops it and calls the error callback), or if
@@ -63,16 +64,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pickle
-import time
 import uuid
 from collections import deque
-from dataclasses import replace
 from functools import cache
 
 from variants import servers, workload
 from variants.contract import Outcome, Scenario
-from variants.multiprocess import run_processes
-from variants.threads import StartGate, consume, produce
+from variants.redis_list import BrokerLostError, one_line, run_on_broker
 
 NAME = "nats"
 MODEL = "broker"  # processes, and a server between them
@@ -100,17 +98,9 @@ def _library():
         return exc
 
 
-class BrokerLostError(Exception):
-    """The connection to the broker is gone (the server died, or a connection dropped)."""
-
-
 def _errors() -> tuple[type[BaseException], ...]:
     """What nats-py raises when the connection is gone or the server does not answer."""
     return _library().errors.Error, OSError, asyncio.TimeoutError
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class Subjects:
@@ -156,7 +146,7 @@ class Subjects:
             raise self._lost_now(exc) from None
 
     async def _on_error(self, exc: Exception) -> None:
-        self._broken = self._broken or _one_line(exc)
+        self._broken = self._broken or one_line(exc)
         self._wake()
 
     async def _on_closed(self) -> None:
@@ -166,7 +156,7 @@ class Subjects:
     def _lost_now(self, exc: BaseException | str) -> BrokerLostError:
         """Tell every worker the broker is gone; the exception to raise."""
         self._lost.set()
-        why = exc if isinstance(exc, str) else _one_line(exc)
+        why = exc if isinstance(exc, str) else one_line(exc)
         return BrokerLostError(f"broker connection lost: {why}")
 
     def _acquire(self) -> None:
@@ -341,47 +331,6 @@ def Buffer(ctx, scenario: Scenario, url: str, prefix: str) -> Subjects:  # noqa:
     return Subjects(ctx, scenario, url, prefix)
 
 
-def _worker(role: str, index: int, gate: StartGate, done, results, buffer: Subjects, task: tuple,
-            stamped: bool, stop: workload.Stop, barrier, finished) -> None:
-    """One producer (task: items, offsets) or consumer (task: work, spins), from its connection to `done`."""
-    workload.set_timer_slack()  # equal waits: see docs/design.md, "Equal waits"
-    try:
-        buffer.open(role, index, stamped)
-        opened = None
-    except BaseException as exc:  # reported after the gate: the run must not wait for this worker
-        opened = exc
-    origin = gate.wait()
-    cpu = time.process_time()
-    got, stamps, error = [], [] if stamped else None, None
-    try:
-        if opened is not None:
-            raise opened
-        if role == "producer":
-            try:
-                produce(buffer.put, *task, origin, stamps)
-            finally:
-                buffer.flush()  # routed by the server before `done`: the end messages come after
-        else:
-            _consume(buffer, got, task, stamps)
-    except BaseException as exc:  # reported to the parent; the verifier fails the run
-        error = repr(exc)
-    done.put(time.process_time() - cpu)  # the parent's clock waits for this
-    results.put((role, index, got, stamps, error))
-    buffer.shut()
-
-
-def _consume(buffer: Subjects, got: list, task: tuple, stamps) -> None:
-    get = buffer.get
-    try:
-        consume(get, got, *task, stamps)
-    except BrokerLostError:
-        raise
-    except BaseException:
-        while get() is not workload.SENTINEL:  # drain: no producer waits on the permits this one holds
-            pass
-        raise
-
-
 def unsupported(scenario: Scenario) -> str | None:
     """Sentinels only (see the module docstring), if nats-py imports and a server can be had."""
     library = _library()
@@ -400,22 +349,7 @@ def unsupported(scenario: Scenario) -> str | None:
 
 
 def run(scenario: Scenario) -> Outcome:
-    """Run the scenario once with P producer and C consumer processes around one NATS queue group."""
-    place = servers.broker("nats")  # before the clock: started now (server_startup_s) or reused
+    """Run the scenario once with P producer and C consumer processes around one NATS queue group (the
+    worker processes and the run around them are redis_list's: `run_on_broker`)."""
     prefix = f"{SUBJECT_PREFIX}{uuid.uuid4().hex}."
-    made: list = []
-
-    def make(ctx):
-        made.append(buffer := Buffer(ctx, scenario, place.url, prefix))
-        return buffer
-
-    try:
-        outcome = run_processes(scenario, make, _worker)
-    finally:
-        for buffer in made:
-            buffer.close()
-        if place.server is not None and not place.server.alive():
-            servers.stop_broker("nats")  # it died: reaped now, its folder gone; the next run starts another
-    failure = made[0].failure if made else None
-    errors = outcome.errors + ((f"parent: {failure}",) if failure else ())
-    return replace(outcome, errors=errors, extras={**outcome.extras, "server_startup_s": place.startup_s})
+    return run_on_broker(scenario, lambda ctx, url: Buffer(ctx, scenario, url, prefix), kind="nats")

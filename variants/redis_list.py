@@ -101,7 +101,8 @@ def run_key(kind: str) -> str:
     return f"{KEY_PREFIX}{uuid.uuid4().hex}:{kind}"
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (its type's name if it has none)."""
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
@@ -136,7 +137,7 @@ class RedisList:
     def _lost_now(self, exc: BaseException) -> BrokerLostError:
         """Tell every worker the broker is gone; the exception to raise."""
         self._lost.set()
-        return BrokerLostError(f"broker connection lost: {_one_line(exc)}")
+        return BrokerLostError(f"broker connection lost: {one_line(exc)}")
 
     def _acquire(self) -> None:
         """Wait for a free permit, giving up if the broker was lost (no one would release one)."""
@@ -146,7 +147,7 @@ class RedisList:
 
     # --- a worker's side ---
 
-    def open(self, role: str, stamped: bool) -> None:
+    def open(self, role: str, index: int, stamped: bool) -> None:
         """In a worker's process, before the gate: its own connection, and its hand-off bound once."""
         self._client = self._connect()
         # a consumer puts only the barrier's sentinel back, at once; a paced producer every item at once
@@ -280,7 +281,7 @@ def _worker(role: str, index: int, gate: StartGate, done, results, buffer: Redis
     """One producer (task: items, offsets) or consumer (task: work, spins), from its connection to `done`."""
     workload.set_timer_slack()  # equal waits: see docs/design.md, "Equal waits"
     try:
-        buffer.open(role, stamped)
+        buffer.open(role, index, stamped)
         opened = None
     except BaseException as exc:  # reported after the gate: the run must not wait for this worker
         opened = exc
@@ -357,11 +358,16 @@ def run(scenario: Scenario) -> Outcome:
     return run_on_broker(scenario, lambda ctx, url: Buffer(ctx, scenario, url, key))
 
 
-def run_on_broker(scenario: Scenario, make_buffer: Callable) -> Outcome:
-    """Run the scenario with `_worker` processes around the buffer `make_buffer(ctx, url)` makes (a
-    RedisList or a subclass) on this process's broker; then close it (its `failure`, if any, fails the run),
-    reap a server that died, and report `server_startup_s`."""
-    place = servers.broker()  # before the clock: started now (server_startup_s) or reused
+def run_on_broker(scenario: Scenario, make_buffer: Callable, kind: str = "redis") -> Outcome:
+    """Run the scenario with `_worker` processes around the buffer `make_buffer(ctx, url)` makes on this
+    process's broker of `kind` (variants/servers.py); then close it (its `failure`, if any, fails the run),
+    reap a server that died, and report `server_startup_s`.
+
+    The buffer: a RedisList, a subclass, or any object with the same worker side (open(role, index,
+    stamped), put, get, flush, shut; a take that sees the broker lost raises BrokerLostError) and parent
+    side (put, close, failure): nats's Subjects is one.
+    """
+    place = servers.broker(kind)  # before the clock: started now (server_startup_s) or reused
     made: list = []
 
     def make(ctx):
@@ -374,7 +380,7 @@ def run_on_broker(scenario: Scenario, make_buffer: Callable) -> Outcome:
         for buffer in made:
             buffer.close()
         if place.server is not None and not place.server.alive():
-            servers.stop_broker()  # it died: reaped now, its folder removed; the next run starts another
+            servers.stop_broker(kind)  # it died: reaped now, its folder removed; the next run starts another
     failure = made[0].failure if made else None
     errors = outcome.errors + ((f"parent: {failure}",) if failure else ())
     return replace(outcome, errors=errors, extras={**outcome.extras, "server_startup_s": place.startup_s})

@@ -82,9 +82,9 @@ class RedisStream(RedisList):
             self._client.close()
             raise self._lost_now(exc) from None
 
-    def open(self, role: str, stamped: bool) -> None:
+    def open(self, role: str, index: int, stamped: bool) -> None:
         """In a worker's process: redis_list's opening, and the consumer's name in the group."""
-        super().open(role, stamped)
+        super().open(role, index, stamped)
         self._name = f"{role}-{os.getpid()}"
 
     def _send(self, values: list[bytes]) -> None:
