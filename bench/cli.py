@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     fidelity.add_argument("--rounds", default="4", metavar="N", help="interleaved rounds (default 4)")
     fidelity.add_argument("--stamps", action="store_true",
                           help="instead: what per-item latency stamps cost, stamped vs plain hand loops")
+    fidelity.add_argument("--brokers", action="store_true",
+                          help="instead: each broker design's run() vs a hand loop doing the same broker "
+                          "commands (DESIGN... default: every broker design)")
+    fidelity.add_argument("--items", metavar="N", help="with --brokers: items per run (default 20000)")
 
     report = commands.add_parser("report", help="(re)build a run's frame, charts and REPORT.md")
     report.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of `bench all`")

@@ -13,6 +13,15 @@ gives one figure, the median of its values (the process is the unit of repetitio
 not independent of each other); the ratio is of the medians of those figures over all rounds, with a
 bootstrap 95% interval over processes. On this noisy machine a ratio above the limit is called `over` only
 when the whole interval is above it, else `unclear`.
+
+`bench fidelity --brokers` checks the broker designs themselves, not the harness: at 1:1, flat, unbounded
+(no permits), two figures interleaved the same way:
+  design  the hand figure above (the design's own run() in a bare subprocess);
+  loop    the median seconds per item of a plain hand loop in a bare subprocess doing the same broker
+          commands with the same batches and bytes, and none of the design's machinery
+          (bench/broker_loops.py).
+A ratio design/loop above LIMIT means the design adds to its broker's own cost (permits, extra round trips,
+pickling twice, a slow hand-off between its client and its consumer loop).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.designs import all_designs
@@ -30,8 +40,8 @@ from bench.machine import ROOT
 from runs.stats import ratio_interval
 from variants.contract import Scenario
 
-__all__ = ["measure_fidelity", "measure_stamp_cost", "format_fidelity", "format_stamp_cost", "paced_gaps",
-           "LIMIT"]
+__all__ = ["measure_fidelity", "measure_broker_fidelity", "measure_stamp_cost", "format_fidelity",
+           "format_stamp_cost", "paced_gaps", "LIMIT"]
 
 LIMIT = 1.10  # suite / hand above this means the harness adds to the timed region
 
@@ -46,6 +56,16 @@ warmups, runs = int(sys.argv[3]), int(sys.argv[4])
 workload.force_stamps(sys.argv[5] == "stamped")  # only `bench fidelity --stamps` asks for this
 values = [design.run(scenario).elapsed / scenario.items for _ in range(warmups + runs)][warmups:]
 print(json.dumps(values))
+"""
+
+_LOOP = """
+import json, sys
+from bench.broker_loops import LOOPS
+from variants import workload
+workload.set_timer_slack()  # as every suite worker does
+loop, items = LOOPS[sys.argv[1]], int(sys.argv[2])
+warmups, runs = int(sys.argv[3]), int(sys.argv[4])
+print(json.dumps([loop(items) for _ in range(warmups + runs)][warmups:]))
 """
 
 
@@ -68,6 +88,17 @@ def _suite(name: str, scenario: Scenario, processes: int, values: int, folder: P
     return [statistics.median(run.values) for run in pyperf.Benchmark.load(str(out)).get_runs() if run.values]
 
 
+def _bare(script: str, args: list[str], processes: int) -> list[float]:
+    """`processes` fresh bare processes, one after the other, each running `script` with `args` and printing
+    its values as a JSON list; one median per process."""
+    found: list[float] = []
+    for _ in range(processes):
+        cmd = [sys.executable, "-c", script, *args]
+        done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600)
+        found.append(statistics.median(json.loads(done.stdout)))
+    return found
+
+
 def _hand(name: str, scenario: Scenario, processes: int, values: int, stamped: bool = False) -> list[float]:
     """The same shape as the suite's: `processes` fresh processes, each WARMUPS warm-ups and `values` runs;
     one median per process.
@@ -75,13 +106,14 @@ def _hand(name: str, scenario: Scenario, processes: int, values: int, stamped: b
     `stamped` forces per-item stamps on, as paced runs have them (workload.force_stamps)."""
     spec = {"producers": scenario.producers, "consumers": scenario.consumers, "items": scenario.items,
             "capacity": scenario.capacity}
-    found: list[float] = []
-    for _ in range(processes):
-        cmd = [sys.executable, "-c", _HAND, name, json.dumps(spec), str(WARMUPS), str(values),
-               "stamped" if stamped else "plain"]
-        done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600)
-        found.append(statistics.median(json.loads(done.stdout)))
-    return found
+    stamps = "stamped" if stamped else "plain"
+    return _bare(_HAND, [name, json.dumps(spec), str(WARMUPS), str(values), stamps], processes)
+
+
+def _loop(name: str, scenario: Scenario, processes: int, values: int) -> list[float]:
+    """The design's hand loop (bench/broker_loops.py) in _hand's shape: `processes` fresh processes, each
+    WARMUPS warm-ups and `values` runs of `scenario.items` items; one median per process."""
+    return _bare(_LOOP, [name, str(scenario.items), str(WARMUPS), str(values)], processes)
 
 
 def verdict(row: dict) -> str:
@@ -91,15 +123,16 @@ def verdict(row: dict) -> str:
     return "over" if row["ci_low"] > LIMIT else "unclear"
 
 
-def _interleaved(names: list[str] | None, rounds: int, first, second):
+def _interleaved(names: list[str] | None, rounds: int, first, second, scenario_of: Callable = _scenario):
     """For each design: (name, scenario, first's values, second's values, interval low, high).
 
     `first` and `second` map (name, scenario) to a list of seconds per item; they are measured in turn,
     round by round, so both see the same machine noise; the interval is ratio_interval's of their medians.
+    `scenario_of(design)` is the scenario both measure.
     """
     designs = all_designs()
     for name in names or list(designs):
-        scenario = _scenario(designs[name])
+        scenario = scenario_of(designs[name])
         a, b = [], []
         for _ in range(rounds):
             a += first(name, scenario)
@@ -123,6 +156,35 @@ def measure_fidelity(rounds: int = 4, processes: int = 6, values: int = 3,
             rows.append({"benchmark": f"{name}/{scenario.name}", "items": scenario.items,
                          "suite_s": suite_s, "hand_s": hand_s, "ratio": suite_s / hand_s,
                          "ci_low": low, "ci_high": high, "processes": len(suites)})
+    return rows
+
+
+def broker_scenario(items: int = 20_000) -> Scenario:
+    """What `--brokers` measures: 1:1, flat, no work, unbounded (so a design's permits are off)."""
+    return Scenario(1, 1, items)
+
+
+def measure_broker_fidelity(rounds: int = 4, processes: int = 6, values: int = 3,
+                            names: list[str] | None = None, items: int = 20_000) -> list[dict]:
+    """Measure each broker design's run() against its hand loop (bench/broker_loops.py), `rounds` times
+    interleaved, at broker_scenario(items); one row per design (default: every design with a hand loop).
+
+    `ratio` is the median of the design's per-process medians over the loop's, with its bootstrap 95%
+    interval over processes (`ci_low`, `ci_high`); `processes` is how many each side had.
+    """
+    from bench.broker_loops import LOOPS
+
+    missing = [name for name in names or () if name not in LOOPS]
+    if missing:
+        raise ValueError(f"no hand loop for {', '.join(missing)}; loops: {', '.join(LOOPS)}")
+    rows = []
+    for name, scenario, designs, loops, low, high in _interleaved(
+            names or list(LOOPS), rounds, lambda n, s: _hand(n, s, processes, values),
+            lambda n, s: _loop(n, s, processes, values), scenario_of=lambda _: broker_scenario(items)):
+        design_s, loop_s = statistics.median(designs), statistics.median(loops)
+        rows.append({"benchmark": f"{name}/{scenario.name}", "items": scenario.items, "design_s": design_s,
+                     "loop_s": loop_s, "ratio": design_s / loop_s, "ci_low": low, "ci_high": high,
+                     "processes": len(designs)})
     return rows
 
 
@@ -178,13 +240,15 @@ def format_stamp_cost(rows: list[dict]) -> list[str]:
     return lines
 
 
-def format_fidelity(rows: list[dict]) -> list[str]:
-    """The table of measure_fidelity's rows, as lines."""
+def format_fidelity(rows: list[dict], sides: tuple[str, str] = ("suite", "hand")) -> list[str]:
+    """The table of measure_fidelity's rows, as lines; `sides` ("design", "loop") for
+    measure_broker_fidelity's."""
+    top, bottom = sides
     width = max(len(row["benchmark"]) for row in rows)
-    lines = [f"{'benchmark':<{width}}  {'items':>6}  {'suite':>10}  {'hand':>10}  {'ratio':>6}  "
+    lines = [f"{'benchmark':<{width}}  {'items':>6}  {top:>10}  {bottom:>10}  {'ratio':>6}  "
              f"{'95% interval':<12}  verdict"]
     for row in rows:
-        lines.append(f"{row['benchmark']:<{width}}  {row['items']:>6}  {row['suite_s'] * 1e6:>7.3f} us  "
-                     f"{row['hand_s'] * 1e6:>7.3f} us  {row['ratio']:>6.3f}  "
+        lines.append(f"{row['benchmark']:<{width}}  {row['items']:>6}  {row[top + '_s'] * 1e6:>7.3f} us  "
+                     f"{row[bottom + '_s'] * 1e6:>7.3f} us  {row['ratio']:>6.3f}  "
                      f"{row['ci_low']:.2f}-{row['ci_high']:.2f}     {verdict(row)}")
     return lines
