@@ -149,7 +149,7 @@ PROFILES = {
         # a scenario's designs share 4 worker processes, each running every design in 5 rounds after 1
         # warm-up: processes, not values, make a median (and its interval, which needs 3) settle; then 2 more
         # processes at a time for the scenario whose standings are least settled, within the budget
-        processes=4, values=1, warmups=1, loops=1, seconds_per_cell=1.75,  # 564 s / 323, measured 2026-12-05
+        processes=4, values=1, warmups=1, loops=1, seconds_per_cell=1.78,  # 570 s / 321, measured 2026-12-05
         rounds=5, round_budget_s=2.0, more_processes=2, budget_s=480.0, spread_limit=1.15,
         load_sweep=(((1, 1), (5000, 10000, 20000)), ((4, 4), (10000, 20000, 40000, 80000))),
         # seed 002 with 1 consumer (overloaded) and 4 (keeping up); 8, which keeps up as 4 does, is full's
