@@ -72,7 +72,10 @@ def _listening(pid: int) -> list[tuple[str, str]]:
     """(table, local address) of every listening TCP socket the process holds, from /proc."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed meanwhile (a server's client connection, a log rotation)
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     found = []

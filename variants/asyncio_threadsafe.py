@@ -183,7 +183,12 @@ def run_bridge(scenario: Scenario, make_queue: Callable, put_of: Callable, serve
             thread.join()
         if stop.kind == "sentinels":
             for _ in range(scenario.consumers):
-                put(workload.SENTINEL)
+                try:
+                    put(workload.SENTINEL)
+                except RuntimeError:  # every consumer task ended (a failed one early) and the loop closed
+                    if not loop.is_closed():
+                        raise
+                    break
         elif stop.kind == "event":
             finished.set()
         ended.wait()
