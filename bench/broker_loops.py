@@ -190,14 +190,21 @@ def redis_list_loop(items: int = ITEMS) -> float:
     """redis_list's commands by hand (LPUSH 100 / RPOP 100, else BRPOP): seconds per item."""
     url = servers.broker("redis").url
     key = f"{KEY_PREFIX}{uuid.uuid4().hex}:items"
-    with _Run(items, (_list_producer, url, key, items), (_list_consumer, url, key)) as run:
-        client = _redis(url)
-        try:
+    client = None
+    try:
+        with _Run(items, (_list_producer, url, key, items), (_list_consumer, url, key)) as run:
+            client = _redis(url)  # after the workers' fork: they inherit no socket
             elapsed = run.timed(lambda: client.lpush(key, SENTINEL))
-        finally:
-            client.delete(key)
-            client.close()
+    finally:
+        _remove(client, key)
     return elapsed / items
+
+
+def _remove(client, key: str) -> None:
+    """Delete the loop's key once its workers are joined (none can write it again), and disconnect."""
+    if client is not None:
+        client.delete(key)
+        client.close()
 
 
 def _stream_producer(url: str, key: str, items: int, gate: Callable, report: Callable) -> None:
@@ -238,14 +245,14 @@ def redis_stream_loop(items: int = ITEMS) -> float:
     item."""
     url = servers.broker("redis").url
     key = f"{KEY_PREFIX}{uuid.uuid4().hex}:stream"
-    with _Run(items, (_stream_producer, url, key, items), (_stream_consumer, url, key)) as run:
-        client = _redis(url)
-        try:
+    client = None
+    try:
+        with _Run(items, (_stream_producer, url, key, items), (_stream_consumer, url, key)) as run:
+            client = _redis(url)  # after the workers' fork: they inherit no socket
             client.xgroup_create(key, stream_design.GROUP, id="0", mkstream=True)
             elapsed = run.timed(lambda: client.xadd(key, {stream_design.FIELD: SENTINEL}))
-        finally:
-            client.delete(key)
-            client.close()
+    finally:
+        _remove(client, key)
     return elapsed / items
 
 
