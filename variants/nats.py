@@ -70,7 +70,7 @@ from functools import cache
 
 from variants import servers, workload
 from variants.contract import Outcome, Scenario
-from variants.redis_list import BrokerLostError, one_line, run_on_broker
+from variants.redis_list import BrokerLostError, Permits, one_line, run_on_broker
 
 NAME = "nats"
 MODEL = "broker"  # processes, and a server between them
@@ -103,7 +103,7 @@ def _errors() -> tuple[type[BaseException], ...]:
     return _library().errors.Error, OSError, asyncio.TimeoutError
 
 
-class Subjects:
+class Subjects(Permits):
     """What every worker is given as its buffer: the run's subjects, its permits and the lost-broker event;
     once `open` has run in a worker's process, that worker's loop and connection, its `put` (producer) or
     `get` (consumer), and its batch. In the parent, `put` sends the end messages and `close` ends the run.
@@ -152,18 +152,6 @@ class Subjects:
     async def _on_closed(self) -> None:
         self._broken = self._broken or "the connection closed"
         self._wake()
-
-    def _lost_now(self, exc: BaseException | str) -> BrokerLostError:
-        """Tell every worker the broker is gone; the exception to raise."""
-        self._lost.set()
-        why = exc if isinstance(exc, str) else one_line(exc)
-        return BrokerLostError(f"broker connection lost: {why}")
-
-    def _acquire(self) -> None:
-        """Wait for a free permit, giving up if the broker was lost (no one would release one)."""
-        while not self._slots.acquire(True, POLL):
-            if self._lost.is_set():
-                raise BrokerLostError("broker connection lost (seen by another worker)")
 
     # --- a worker's side ---
 

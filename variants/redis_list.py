@@ -106,7 +106,25 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class RedisList:
+class Permits:
+    """What every broker design's buffer shares (redis_list's, redis_stream's, nats's): the permits that
+    bound items in flight (`_slots`, None: unbounded) and the event that tells every worker the broker is
+    gone (`_lost`), both made by the subclass."""
+
+    def _lost_now(self, exc: BaseException | str) -> BrokerLostError:
+        """Tell every worker the broker is gone; the exception to raise."""
+        self._lost.set()
+        why = exc if isinstance(exc, str) else one_line(exc)
+        return BrokerLostError(f"broker connection lost: {why}")
+
+    def _acquire(self) -> None:
+        """Wait for a free permit, giving up if the broker was lost (no one would release one)."""
+        while not self._slots.acquire(True, POLL):
+            if self._lost.is_set():
+                raise BrokerLostError("broker connection lost (seen by another worker)")
+
+
+class RedisList(Permits):
     """What every worker is given as its buffer: the run's key, its permits and the lost-broker event; once
     `open` has run in a worker's process, that worker's connection, its `put` (producer) or `get`
     (consumer), and its batch. In the parent, `put` pushes the stop's sentinels and `close` ends the run.
@@ -133,17 +151,6 @@ class RedisList:
             return _client(self.url)
         except connection_errors() as exc:
             raise self._lost_now(exc) from None
-
-    def _lost_now(self, exc: BaseException) -> BrokerLostError:
-        """Tell every worker the broker is gone; the exception to raise."""
-        self._lost.set()
-        return BrokerLostError(f"broker connection lost: {one_line(exc)}")
-
-    def _acquire(self) -> None:
-        """Wait for a free permit, giving up if the broker was lost (no one would release one)."""
-        while not self._slots.acquire(True, POLL):
-            if self._lost.is_set():
-                raise BrokerLostError("broker connection lost (seen by another worker)")
 
     # --- a worker's side ---
 
