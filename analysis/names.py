@@ -1,4 +1,8 @@
-"""Benchmark names: `variant/p{P}c{C}/cap{N|inf}/{arrival}/{work}[/payload{B}][/stop-{protocol}]`.
+"""Benchmark names: `variant/p{P}c{C}/cap{N|inf}/{arrival}/{work}[/payload{B}][/stop-{protocol}][/py-{tag}]`.
+
+`py-{tag}` names the interpreter the workers ran under when a run was given `--python`:
+`python` is that tag, else ""; it stays in `scenario`, so two interpreters' figures never merge, and
+`base_scenario` is the scenario without it, where interpreters are compared.
 
 The scenario columns of the frames come from the name, so that n/a and failed cells (which have no pyperf
 metadata) get the same columns as measured ones. Specs this module does not know give NaN, never an error.
@@ -64,9 +68,11 @@ def parse_name(name: str) -> dict:
     if not capacity:
         raise ValueError(f"not a benchmark name of this suite: {name!r}")
     producers, consumers = int(topology.group(1)), int(topology.group(2))
-    payload, stop = 0, "sentinels"
+    payload, stop, python = 0, "sentinels", ""
     for extra in parts[5:]:
-        if re.fullmatch(r"payload\d+", extra):
+        if extra.startswith("py-") and len(extra) > 3:
+            python = extra[len("py-"):]
+        elif re.fullmatch(r"payload\d+", extra):
             payload = int(extra[len("payload"):])
         elif extra.startswith("stop-"):
             stop = extra[len("stop-"):]
@@ -79,7 +85,8 @@ def parse_name(name: str) -> dict:
         "capacity": capacity.group(1), "capacity_n": math.inf if capacity.group(1) == "inf"
         else float(capacity.group(1)),
         "arrival": arrival, **parse_arrival(arrival), "work": work, **parse_work(work),
-        "payload": payload, "stop": stop,
+        "payload": payload, "stop": stop, "python": python,
+        "base_scenario": "/".join(part for part in parts[1:] if not part.startswith("py-")),
     }
     fields["kind"] = ("paced" if fields["arrival_kind"] != "flat"
                       else "throughput" if fields["work_kind"] == "none" else "work")
@@ -97,4 +104,5 @@ def scenario_key(fields) -> tuple:
 
     return (kind, fields["producers"], fields["consumers"], number("capacity_n"), fields["arrival_kind"],
             number("offered_rate"), number("burst_size"), fields["work_kind"], number("work_s"),
-            fields["payload"], fields["stop"] != "sentinels", fields["stop"])  # the suite's default first
+            fields["payload"], fields["stop"] != "sentinels", fields["stop"],  # the suite's default first
+            fields.get("python", ""))

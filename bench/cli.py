@@ -12,6 +12,7 @@ import sys
 from bench.brokers import take_broker_flags, use_brokers
 from bench.designs import add_designs, take_design_flags
 from bench.flags import add_scenario_flags
+from bench.interpreters import take_python_flags
 from runs.errors import UsageError
 
 __all__ = ["main"]
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--deadline", metavar="SECONDS",
                        help="watchdog deadline of each scenario run (default: derived from the scenario)")
     _add_design_flag(every)
+    _add_python_flag(every)
     every.add_argument("--alone", action="store_true",
                        help="every cell in processes of its own, as before paired rounds (to compare)")
 
@@ -106,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="cut the rounds to fit this time at the last warm-up round's pace (at least 1)")
     rounds.add_argument("--output", metavar="FILE", help="write the pyperf suite here")
     rounds.add_argument("--metrics", metavar="FILE", help="append one JSON line per scenario run here")
+    rounds.add_argument("--python-tag", metavar="TAG",
+                        help="name the benchmarks after this interpreter (`bench all --python` sets it)")
     rounds.add_argument("--depth", action="store_true",
                         help="first, one instrumented run per design (fails a design that overfills)")
     add_scenario_flags(rounds, items_default=20_000)
@@ -125,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("variant", metavar="DESIGN", help="design name (see `list`)")
     run.add_argument("--once", action="store_true", help="one verified run, without pyperf")
     run.add_argument("--json", action="store_true", help="with --once: print one JSON object")
+    run.add_argument("--python-tag", metavar="TAG", help=argparse.SUPPRESS)  # set by run_under
     _add_design_flag(run)
+    _add_python_flag(run)
     add_scenario_flags(run)
 
     verify = commands.add_parser("verify", help="run the verification battery on a design module (yours: "
@@ -145,6 +151,13 @@ def _add_design_flag(parser: argparse.ArgumentParser) -> None:
                         help="run the broker designs against your server, redis://HOST:PORT or "
                         "nats://HOST:PORT (one of each at most), instead of one the suite starts; only the "
                         "run's own keys or subjects are touched")
+
+
+def _add_python_flag(parser: argparse.ArgumentParser) -> None:
+    """--python PATH (taken out of argv by main before any parser; here for --help and docs/cli.md)."""
+    parser.add_argument("--python", action="append", metavar="PATH",
+                        help="run the workers under this interpreter (repeatable: each benchmark under each; "
+                        "default: this one); each gets a virtual environment of its own, made once")
 
 
 CHECK_EPILOG = """\
@@ -172,10 +185,17 @@ def main(argv: list[str] | None = None) -> int:
         brokers, argv = take_broker_flags(argv)
         if brokers:  # the same
             use_brokers(brokers)
+        pythons, argv = take_python_flags(argv)  # the same (pyperf's parser has a --python of its own)
+        if pythons and argv[:1] not in (["all"], ["run"], ["check"]):
+            raise UsageError("--python applies to bench all, bench run and bench check")
+        if pythons and argv[:1] == ["run"]:  # each interpreter runs the whole command
+            from bench.commands.run import run_under
+            return run_under(pythons, argv[1:])
         if argv[:1] == ["run"] and "--once" not in argv:  # under pyperf: its parser takes the rest
             from bench.pyperf_run import run_pyperf
             return run_pyperf(argv[1:])
         args = build_parser().parse_args(argv)
+        args.pythons = pythons
         return importlib.import_module(f"bench.commands.{args.command}").main(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

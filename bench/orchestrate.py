@@ -24,9 +24,10 @@ from pathlib import Path
 from bench.children import held_interrupts, interruptible, run_child
 from bench.designs import all_designs
 from bench.flags import scenario_flags
+from bench.interpreters import cells_under, prepare_all
 from bench.machine import ROOT, git_commit, load_average, machine_metadata
 from bench.once import deadline_for
-from bench.profiles import Cell, Profile, cells, get_profile
+from bench.profiles import Cell, Profile, get_profile, python_tag_flag
 from bench.scenario_run import run_scenario, store_scenario
 from runs.errors import UsageError
 from runs.stats import spread_ratio
@@ -75,13 +76,13 @@ def process_spread(path: Path) -> float:
 
 
 def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
-             deadline: float | None = None) -> dict:
+             deadline: float | None = None, python: str = sys.executable) -> dict:
     """Run one benchmark in a subprocess; return its run.json entry (status, reason, processes).
 
     Files land in parts/ only when ok. When the profile asks for it, a benchmark whose first processes
     disagree by more than profile.spread_limit gets profile.more_processes more, appended by a second
     subprocess (Profile: effort goes where the variance is). Its temporary files are gone when this returns
-    or raises, whenever a Ctrl-C or SIGTERM lands.
+    or raises, whenever a Ctrl-C or SIGTERM lands. `python` runs the benchmark (cell.python's interpreter).
     """
     parts = folder / "parts"
     stem = part_stem(cell.name)
@@ -89,8 +90,8 @@ def run_cell(cell: Cell, profile: Profile, folder: Path, log, spin_rate: float,
     try:
         for tmp in (tmp_json, tmp_metrics):
             tmp.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario), "--quiet",
-               f"--metrics={tmp_metrics}", f"--spin-rate={spin_rate}"]
+        cmd = [python, "-m", "bench", "run", cell.variant, *scenario_flags(cell.scenario), "--quiet",
+               f"--metrics={tmp_metrics}", f"--spin-rate={spin_rate}", *python_tag_flag(cell)]
         if deadline:
             cmd.append(f"--deadline={deadline}")
         passes = [(profile.processes, f"--output={tmp_json}")]
@@ -138,7 +139,7 @@ def by_scenario(todo: list[Cell]) -> list[list[Cell]]:
     """The cells grouped by scenario, in run order (in_run_order)."""
     groups: dict[str, list[Cell]] = {}
     for cell in in_run_order(todo):
-        groups.setdefault(cell.scenario.name, []).append(cell)
+        groups.setdefault(cell.scenario_key, []).append(cell)
     return list(groups.values())
 
 
@@ -149,8 +150,13 @@ class _Runner:
                  alone: bool = False) -> None:
         self.profile, self.folder, self.log, self.bar = profile, folder, log, bar
         self.state, self.deadline, self.all_alone = state, deadline, alone
+        self.executables = {python["tag"]: python["executable"] for python in state.get("pythons", [])}
         self.paired: dict[str, list[Cell]] = {}  # scenario -> its cells measured in rounds, all ok
         self.cost: dict[str, float] = {}  # scenario -> wall seconds per worker process
+
+    def python(self, cell: Cell) -> str:
+        """The python that runs the cell's workers: its interpreter's (--python), else this one."""
+        return self.executables[cell.python] if cell.python else sys.executable
 
     def _record(self, cell: Cell, entry: dict) -> None:
         self.state["cells"][cell.name] = entry
@@ -162,7 +168,8 @@ class _Runner:
         """One cell in its own pyperf processes (bench run), as every cell ran before pairing."""
         self.bar.set_postfix_str(cell.name)
         began = time.monotonic()
-        entry = run_cell(cell, self.profile, self.folder, self.log, self.state["spin_rate"], self.deadline)
+        entry = run_cell(cell, self.profile, self.folder, self.log, self.state["spin_rate"], self.deadline,
+                         self.python(cell))
         entry["seconds"] = round(time.monotonic() - began, 2)  # wall time, set-up included
         if why:
             entry["alone"] = why
@@ -177,12 +184,12 @@ class _Runner:
         lone = [(cell, alone_reason(cell) or (ALONE_ASKED if self.all_alone else ALONE_NO_RIVAL))
                 for cell in group if cell not in shared]
         if shared:
-            name = group[0].scenario.name
+            name = group[0].scenario_key
             self.bar.set_postfix_str(f"{name} ({len(shared)} designs)")
             began = time.monotonic()
             entries, staged = run_scenario(shared, self.profile, self.folder, self.log,
                                            self.state["spin_rate"], self.deadline, self.profile.processes, 0,
-                                           self.state["seed"])
+                                           self.state["seed"], self.python(shared[0]))
             seconds = time.monotonic() - began
             self.cost[name] = seconds / self.profile.processes
             paired_with = ",".join(sorted(cell.variant for cell in shared))
@@ -235,7 +242,7 @@ class _Runner:
             count = min(self.profile.more_processes, self.profile.max_processes - first)
             entries, staged = run_scenario(paired, self.profile, self.folder, self.log,
                                            self.state["spin_rate"], self.deadline, count, first,
-                                           self.state["seed"])
+                                           self.state["seed"], self.python(paired[0]))
             with held_interrupts():
                 store_scenario(paired, self.folder, entries, staged)
                 for cell in paired:
@@ -258,7 +265,7 @@ def in_run_order(chosen: list[Cell]) -> list[Cell]:
     are ratios between the designs of one scenario.
     """
     first_seen: dict[str, int] = {}
-    for cell in chosen:
+    for cell in chosen:  # a scenario's interpreters back to back too
         first_seen.setdefault(cell.scenario.name, len(first_seen))
     return sorted(chosen, key=lambda cell: first_seen[cell.scenario.name])
 
@@ -286,25 +293,29 @@ def _new_folder(profile: Profile, out: str | None) -> Path:
 
 
 def run_all(profile_name: str | None, only: str | None, out: str | None, resume: str | None, settle: Settle,
-            deadline: float | None = None, alone: bool = False) -> tuple[int, Path | None]:
+            deadline: float | None = None, alone: bool = False,
+            pythons: list[str] | None = None) -> tuple[int, Path | None]:
     """Run (or resume) a profile's matrix; print the run folder. Returns the exit status (0 when every
     benchmark passed) and the folder to report on (None when interrupted or nothing was measured).
 
-    A resumed run keeps the profile, --only and --alone of the run it resumes. `alone`: every cell in
+    A resumed run keeps the profile, --only, --alone and --python of the run it resumes. `pythons`: the
+    interpreters the workers run under (bench/interpreters.py), each benchmark under each; none: this one,
+    and benchmark names without a py part. `alone`: every cell in
     pyperf processes of its own, none paired (to compare the two ways, docs/noise.md). `settle` gives
     the width of the least settled standing of a scenario from its sidecar lines (NaN: no interval yet);
     the command passes analysis's, so that this runner needs no statistics of its own.
     """
     command = [sys.executable, "-m", "bench", *sys.argv[1:]]
     if resume:
-        if profile_name or only or out or alone:
-            raise UsageError("--resume takes the profile, --only, --alone and folder of the run it resumes; "
-                             "drop --profile, --only, --alone and --out")
+        if profile_name or only or out or alone or pythons:
+            raise UsageError("--resume takes the profile, --only, --alone, --python and folder of the run it "
+                             "resumes; drop --profile, --only, --alone, --python and --out")
         folder = Path(resume).resolve()
         state = read_run(folder)
         profile = get_profile(state["profile"])
         only = state.get("only")
         alone = bool(state.get("alone"))
+        pythons = [python["path"] for python in state.get("pythons", [])]
         state.setdefault("spin_rate", workload.spins_per_second())
         state.setdefault("resumed_with", []).append(command)
         (folder / "parts").mkdir(exist_ok=True)
@@ -314,7 +325,9 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
         pattern = re.compile(only) if only else None
     except re.error as exc:
         raise UsageError(f"--only: bad regular expression {only!r}: {exc}") from None
-    chosen = [cell for cell in cells(profile) if pattern is None or pattern.search(cell.name)]
+    interpreters = prepare_all(pythons) if pythons else []
+    chosen = [cell for cell in in_run_order(cells_under(profile, interpreters))
+              if pattern is None or pattern.search(cell.name)]
     if not chosen:
         raise UsageError(f"--only {only!r} matches no benchmark of profile {profile.name}")
     if not resume:
@@ -322,6 +335,8 @@ def run_all(profile_name: str | None, only: str | None, out: str | None, resume:
         # cpu work is calibrated once per run, so that cpu:20us is the same work in every benchmark
         state = {"format": RUN_FORMAT, "profile": profile.name, "only": only, "cells": {},
                  "spin_rate": workload.spins_per_second(), "command": command, "alone": alone}
+    if interpreters:  # again on --resume: an environment may have moved
+        state["pythons"] = [interpreter.record() for interpreter in interpreters]
     state.update(git_commit=git_commit(), machine=machine_metadata(), pyperf_effort=profile.pyperf_flags(),
                  paired_effort=None if alone else profile.paired_effort())
     state.setdefault("started", datetime.now(UTC).isoformat(timespec="seconds"))

@@ -16,7 +16,7 @@ from runs.errors import UsageError
 from variants.contract import SEED002, Scenario
 
 __all__ = ["Profile", "PROFILES", "get_profile", "Cell", "cells", "alternative", "CHOICES",
-           "broker_scenarios"]
+           "broker_scenarios", "python_tag_flag"]
 
 THROUGHPUT_ITEMS = 20_000  # per run for closed-loop cells with a buffer of 16 or more
 SLOW_ITEMS = 2_000  # per run where each hand-off costs tens of us or more: capacity 1 or 2, or real work
@@ -202,11 +202,22 @@ class Cell:
     variant: str
     scenario: Scenario
     unsupported: str | None  # the design's one-line reason, or None when it runs
+    python: str | None = None  # the tag of the interpreter its workers run under, when the run names one
 
     @property
     def name(self) -> str:
-        """The pyperf benchmark name: variant/p{P}c{C}/cap{N|inf}/{arrival}/{work}."""
-        return f"{self.variant}/{self.scenario.name}"
+        """The pyperf benchmark name: variant/p{P}c{C}/cap{N|inf}/{arrival}/{work}[/py-{tag}]."""
+        return f"{self.variant}/{self.scenario_key}"
+
+    @property
+    def scenario_key(self) -> str:
+        """The name without the design: what the cells measured side by side, in one interpreter, share."""
+        return self.scenario.name + (f"/py-{self.python}" if self.python else "")
+
+
+def python_tag_flag(cell: Cell) -> list[str]:
+    """The worker flag that names its benchmarks after the cell's interpreter (none without one)."""
+    return [f"--python-tag={cell.python}"] if cell.python else []
 
 
 def _scenarios(profile: Profile) -> list[Scenario]:

@@ -34,6 +34,7 @@ from bench.flags import (
     scenario_from_args,
 )
 from bench.gate.inject import parse_slowdown, slowed
+from bench.interpreters import benchmark_name, check_tag, gil_turned_on, here_tag
 from bench.machine import git_commit
 from bench.once import measured_waits, run_once, run_record
 from runs.errors import UsageError
@@ -57,6 +58,7 @@ class _Sidecar:
         self.warmups = args.warmups or 0
         self.calls = 0  # time-function calls so far in this worker
         self.waits: dict = {}  # this worker's measured waits (see bench.once.measured_waits)
+        self.tag = ""  # this worker's interpreter (bench.interpreters.here_tag) before any design import
 
     def phase(self) -> str:
         """The phase of the current time-function call."""
@@ -90,6 +92,8 @@ def _time_func(loops: int, design, scenario, deadline: float | None, sidecar: _S
         result = run_once(design, scenario, deadline)
         if not result.ok:
             _fail(sidecar, result.status, result.reason)
+        if gil_turned_on(sidecar.tag):  # a lazy import inside the design's run
+            _fail(sidecar, "failed", f"the GIL came on during the run under {sidecar.tag}")
         record = run_record(scenario, result.outcome)
         total += record["latency_sum_s"] if "latency_sum_s" in record else record["elapsed_s"]
         sidecar.write({"status": "ok", "verified": True, "loops": loops, **record})
@@ -109,6 +113,7 @@ def benchmark_metadata(design, scenario, waits: dict, timer_slack: bool) -> dict
         "prodcon_git_commit": git_commit(), "prodcon_mp_start_method": multiprocessing.get_start_method(),
         "prodcon_value": LATENCY if paced else TIME_PER_ITEM,
         "prodcon_timer_slack_ns": workload.timer_slack_ns() if timer_slack else "unset",
+        "prodcon_python": here_tag(),
         **{f"prodcon_{key}": value for key, value in waits.items()},
     }
     if hasattr(os, "sched_getaffinity"):
@@ -129,6 +134,8 @@ def run_pyperf(argv: list[str]) -> int:
         cmd.append(f"--spin-rate={workload.spins_per_second()}")  # one rate for every worker
         if args.inject_slowdown:
             cmd.append(f"--inject-slowdown={args.inject_slowdown}")
+        if args.python_tag:
+            cmd.append(f"--python-tag={args.python_tag}")
 
     timer_slack = workload.set_timer_slack()  # equal waits (docs/design.md, "Equal waits"); threads too
     runner = pyperf.Runner(program_args=("-m", "bench", "run"), add_cmdline_args=add_flags)
@@ -141,10 +148,13 @@ def run_pyperf(argv: list[str]) -> int:
     parser.error = error
     parser.add_argument("variant", metavar="DESIGN", help="design name (see `python -m bench list`)")
     parser.add_argument("--metrics", metavar="FILE", help="append one JSON line per scenario run here")
+    parser.add_argument("--python-tag", metavar="TAG", help="name the benchmark after this interpreter")
     parser.add_argument("--inject-slowdown", metavar="DESIGN=FACTOR",
                         help="multiply this design's measured values by FACTOR (proves `bench check`)")
     add_scenario_flags(parser, items_default=DEFAULT_ITEMS)
     args = runner.parse_args(argv)
+    check_tag(args.python_tag)  # before any design is imported: one may turn the GIL on
+    tag = here_tag()
     design = get_design(args.variant)
     scenario = scenario_from_args(args)
     deadline = deadline_from_args(args)
@@ -156,7 +166,9 @@ def run_pyperf(argv: list[str]) -> int:
         if os.environ.get(passed_on):
             args.inherit_environ = [*(args.inherit_environ or []), passed_on]
 
-    name = f"{design.NAME}/{scenario.name}"
+    name = benchmark_name(design.NAME, scenario.name, args.python_tag)
+    if gil_turned_on(tag):
+        raise UsageError(f"importing {design.NAME} turned the GIL on under {tag}")
     waits = measured_waits(scenario)
     metadata = benchmark_metadata(design, scenario, waits, timer_slack)
     injected, factor = parse_slowdown(args.inject_slowdown) if args.inject_slowdown else (None, 1.0)
@@ -164,6 +176,7 @@ def run_pyperf(argv: list[str]) -> int:
         metadata["prodcon_injected_slowdown"] = factor
     sidecar = _Sidecar(args.metrics, name, args)
     sidecar.waits = waits
+    sidecar.tag = tag
     if not args.worker and not args.append:  # once per benchmark, in its first pyperf parent process
         from bench.depth import depth_run  # imports asyncio (30 ms), which a worker need not pay for
 

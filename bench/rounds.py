@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench.designs import get_design
+from bench.interpreters import benchmark_name, check_tag, gil_turned_on, here_tag
 from bench.once import measured_waits, run_once, run_record
 from bench.pyperf_run import benchmark_metadata
 from runs.errors import UsageError
@@ -43,7 +44,7 @@ class _Worker:
     """The state of one rounds worker: its designs, their values, the sidecar it appends to."""
 
     def __init__(self, designs: list, scenario: Scenario, metrics: str | None,
-                 deadline: float | None) -> None:
+                 deadline: float | None, python_tag: str | None = None) -> None:
         self.designs = {design.NAME: design for design in designs}
         self.scenario = scenario
         self.metrics = metrics
@@ -53,9 +54,10 @@ class _Worker:
         self.failed: dict[str, str] = {}  # design -> "status: reason"
         self.calls: dict[str, int] = dict.fromkeys(self.designs, 0)
         self.waits = measured_waits(scenario)
+        self.python_tag = python_tag  # names the benchmarks after the interpreter (bench all --python)
 
     def benchmark(self, name: str) -> str:
-        return f"{name}/{self.scenario.name}"
+        return benchmark_name(name, self.scenario.name, self.python_tag)
 
     def write(self, name: str, record: dict) -> None:
         """Append one sidecar line for design `name` (a no-op without --metrics)."""
@@ -157,10 +159,14 @@ def run_rounds(args) -> int:
     """Measure the designs of `args.designs` on the scenario in rounds; 0 when every design verified."""
     from bench.flags import apply_spin_rate, deadline_from_args, scenario_from_args
 
+    check_tag(args.python_tag)  # before any design is imported: one may turn the GIL on
+    tag = here_tag()
     names = [name for name in args.designs.split(",") if name]
     if len(set(names)) != len(names) or not names:
         raise UsageError(f"designs must be distinct names separated by commas, got {args.designs!r}")
     designs = [get_design(name) for name in names]
+    if gil_turned_on(tag):
+        raise UsageError(f"importing {', '.join(names)} turned the GIL on under {tag}")
     scenario = scenario_from_args(args)
     apply_spin_rate(args)
     for design in designs:
@@ -183,10 +189,13 @@ def run_rounds(args) -> int:
                              f"got {text!r}")
         counts[flag] = int(text)
     timer_slack = workload.set_timer_slack()  # equal waits (docs/design.md, "Equal waits")
-    worker = _Worker(designs, scenario, args.metrics, deadline_from_args(args))
+    worker = _Worker(designs, scenario, args.metrics, deadline_from_args(args), args.python_tag)
     if args.depth:
         worker.depth()
     finished = worker.rounds(counts["warmups"], counts["rounds"], budget, random.Random(counts["seed"]))
+    if gil_turned_on(tag):  # a lazy import inside a design's run: no figure of this process can stand
+        for name in worker.active():
+            worker.fail(name, "failed", f"the GIL came on during the rounds under {tag}")
     suite = worker.suite(timer_slack)
     if suite is not None and args.output:
         _write_suite(suite, Path(args.output))

@@ -21,7 +21,7 @@ from bench.children import run_child
 from bench.flags import scenario_flags
 from bench.machine import ROOT
 from bench.once import deadline_for
-from bench.profiles import Cell, Profile
+from bench.profiles import Cell, Profile, python_tag_flag
 from runs.store import part_stem, write_atomic
 
 __all__ = ["run_scenario", "store_scenario", "process_seed", "WORKER_TIMEOUT_FLOOR"]
@@ -89,14 +89,15 @@ def store_scenario(cells: list[Cell], folder: Path, entries: dict[str, dict], st
 
 
 def run_scenario(cells: list[Cell], profile: Profile, folder: Path, log, spin_rate: float,
-                 deadline: float | None, processes: int, first: int, run_seed: int) -> tuple[dict, dict]:
+                 deadline: float | None, processes: int, first: int, run_seed: int,
+                 python: str = sys.executable) -> tuple[dict, dict]:
     """Run `processes` rounds workers (numbered from `first`) over `cells`, one scenario: (entries, staged).
 
     Each entry is {"status", "reason", "processes"} for the processes this call added: "ok", "failed" or
     "timeout" with the design's own reason, or "crashed" when a worker died without naming the design.
     Worker 0 of a scenario first makes every design's instrumented depth run. `staged` holds each cell's
     new pyperf runs and sidecar lines, for store_scenario: nothing is written to parts/ here, so an
-    interrupt leaves parts/ as it was.
+    interrupt leaves parts/ as it was. `python` runs the workers (the cells' interpreter).
     """
     import pyperf  # the orchestrator only
 
@@ -112,7 +113,8 @@ def run_scenario(cells: list[Cell], profile: Profile, folder: Path, log, spin_ra
         try:
             for tmp in (out, side):
                 tmp.unlink(missing_ok=True)
-            cmd = [sys.executable, "-m", "bench", "rounds", ",".join(cell.variant for cell in active),
+            cmd = [python, "-m", "bench", "rounds", ",".join(cell.variant for cell in active),
+                   *python_tag_flag(cells[0]),
                    *scenario_flags(scenario), f"--rounds={profile.rounds}", f"--warmups={profile.warmups}",
                    f"--seed={process_seed(run_seed, scenario.name, index)}", f"--output={out}",
                    f"--metrics={side}", f"--spin-rate={spin_rate}"]

@@ -574,8 +574,8 @@ ODD_RUN_FOLDERS = {  # each once ended in a traceback, or gave wrong advice; as 
                   rf"\(use --resume {re.escape(str(t / 'r'))} to finish that run\)"),
     "resume with --only": (
         lambda t: ["all", "--resume", str(_run_folder(t / "r", _BEFORE_SPIN_RATE)), "--only", "queue"],
-        lambda t: r"--resume takes the profile, --only, --alone and folder of the run it resumes; "
-                  r"drop --profile, --only, --alone and --out"),
+        lambda t: r"--resume takes the profile, --only, --alone, --python and folder of the run it resumes; "
+                  r"drop --profile, --only, --alone, --python and --out"),
 }
 
 

@@ -21,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.orchestrate import run_all
 
     status, folder = run_all(args.profile, args.only, args.out, args.resume, _widest_standing,
-                             deadline_from_args(args), args.alone)
+                             deadline_from_args(args), args.alone, args.pythons)
     if folder is not None and BUILD_REPORT:
         _report(folder)
     return status

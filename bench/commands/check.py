@@ -23,9 +23,9 @@ def main(args: argparse.Namespace) -> int:
         from bench.gate.stored import BASELINE, compare_stored, load_stored
 
         if (args.base or args.head or args.inject_slowdown or args.rounds or args.max_rounds or args.seed
-                or args.only):
+                or args.only or args.pythons):
             raise UsageError("--baseline compares stored runs: --base, --head, --rounds, --max-rounds, "
-                             "--seed, --only and --inject-slowdown do not apply")
+                             "--seed, --only, --python and --inject-slowdown do not apply")
         if not args.current:
             raise UsageError("--baseline needs --current RUN_OR_SUITE")
         threshold = parse_threshold(args.threshold)

@@ -10,10 +10,11 @@ import sys
 
 from bench.designs import get_design
 from bench.flags import apply_spin_rate, deadline_from_args, scenario_from_args
+from bench.interpreters import benchmark_name, check_tag, here_tag, prepare_all
 from bench.once import run_once
 from runs.errors import UsageError
 
-__all__ = ["main"]
+__all__ = ["main", "run_under"]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -22,6 +23,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.once import measured_waits, run_record
     from variants import workload
 
+    check_tag(args.python_tag)
     design = get_design(args.variant)
     scenario = scenario_from_args(args)
     apply_spin_rate(args)
@@ -33,7 +35,8 @@ def main(args: argparse.Namespace) -> int:
     waits = measured_waits(scenario)
     result = run_once(design, scenario, deadline_from_args(args))
     report = {
-        "variant": design.NAME, "benchmark": f"{design.NAME}/{scenario.name}",
+        "variant": design.NAME, "benchmark": benchmark_name(design.NAME, scenario.name, args.python_tag),
+        "python": here_tag(),
         "producers": scenario.producers, "consumers": scenario.consumers,
         "capacity": scenario.capacity, "items": scenario.items, "arrival": scenario.arrival,
         "work": scenario.work, "payload": scenario.payload, "timer_slack_ns": slack, **waits,
@@ -59,3 +62,33 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(1)
     return 0 if result.ok else 1
+
+
+def run_under(pythons: list[str], argv: list[str]) -> int:
+    """`bench run ... --python A --python B`: the whole command under each interpreter in turn, its
+    benchmark named after it; one output file (-o) gets every interpreter's benchmark. The worst exit
+    status wins."""
+    import subprocess
+
+    from bench.machine import ROOT
+
+    status = 0
+    output = None
+    rest = []
+    args = iter(argv)
+    for arg in args:  # pyperf's -o FILE: the first interpreter writes it, the others add to it
+        if arg in ("-o", "--output"):
+            output = next(args, None)
+        elif arg.startswith("--output="):
+            output = arg.removeprefix("--output=")
+        else:
+            rest.append(arg)
+    if output is not None and os.path.exists(output):
+        raise UsageError(f"{output}: exists already; pyperf never overwrites a result")
+    for index, interpreter in enumerate(prepare_all(pythons)):
+        where = ([] if output is None or "--once" in rest
+                 else [f"--output={output}"] if index == 0 else [f"--append={output}"])
+        cmd = [interpreter.executable, "-m", "bench", "run", *rest, *where, f"--python-tag={interpreter.tag}"]
+        status = max(status, subprocess.run(cmd, cwd=ROOT).returncode)
+        sys.stdout.flush()
+    return status

@@ -28,8 +28,9 @@ from bench.gate import stats
 from bench.gate.options import CheckOptions, compile_only
 from bench.gate.rounds import EXTRA_ROUNDS, Measure, looks, measure_rounds, settle, verdict_row
 from bench.gate.sides import Side, Sides, designs_of, flags_of, repository, side_command
+from bench.interpreters import cells_under
 from bench.machine import load_average
-from bench.profiles import Cell, cells
+from bench.profiles import Cell
 from runs.errors import UsageError
 
 __all__ = ["run_check"]
@@ -59,7 +60,7 @@ def run_check(options: CheckOptions) -> dict:
     from variants import workload
 
     pattern = compile_only(options.only)
-    chosen = [cell for cell in cells(options.profile)
+    chosen = [cell for cell in cells_under(options.profile, list(options.pythons))
               if not cell.unsupported and (pattern is None or pattern.search(cell.name))]
     if not chosen:
         raise UsageError(f"--only {options.only!r} matches no benchmark of profile {options.profile.name}")
@@ -95,7 +96,8 @@ def run_check(options: CheckOptions) -> dict:
                 raise UsageError(f"{sides['head'].describe()}: its `bench run` has no --inject-slowdown")
             for cell in chosen:  # flags every side needs, checked before anything runs
                 for side in sides.values():
-                    side_command(side, cell, options.profile, holder.tmp / "x.json", 1.0, options.inject)
+                    side_command(side, cell, options.profile, holder.tmp / "x.json", 1.0, options.inject,
+                                 python=options.python(cell))
             spin_rate = workload.spins_per_second()  # one cpu-work rate for both sides, as bench all does
             rng = random.Random(options.seed)
             measures = [Measure(cell) for cell in chosen]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.gate.inject import parse_slowdown
+from bench.interpreters import prepare_all
 from bench.machine import ROOT
 from bench.profiles import Profile, get_profile
 from runs.errors import UsageError
@@ -40,6 +42,11 @@ class CheckOptions:
     inject: tuple[str, float] | None  # (variant, factor) on the head side only
     max_rounds: int = DEFAULT_MAX_ROUNDS  # rounds an undecided benchmark may reach (>= rounds)
     allow_missing: bool = False  # a design only one side has does not fail the check
+    pythons: tuple = ()  # bench.interpreters.Interpreter: each benchmark under each (none: this interpreter)
+
+    def python(self, cell) -> str:
+        """The python that runs the cell's workers on both sides: its interpreter's, else this one."""
+        return next((found.executable for found in self.pythons if found.tag == cell.python), sys.executable)
 
 
 def compile_only(only: str | None) -> re.Pattern | None:
@@ -84,4 +91,5 @@ def options_from_args(args) -> CheckOptions:
         max_rounds=int(args.max_rounds) if args.max_rounds is not None else max(DEFAULT_MAX_ROUNDS,
                                                                                  int(args.rounds)),
         allow_missing=args.allow_missing,
+        pythons=tuple(prepare_all(args.pythons)) if getattr(args, "pythons", None) else (),
     )

@@ -90,7 +90,7 @@ def measure_rounds(measures: list[Measure], sides: dict[str, Side], options: Che
                 output = tmp / f"{label}.json"
                 alone = (measure.cell.name, label) in whole
                 cmd = side_command(side, measure.cell, options.profile, output, spin_rate, options.inject,
-                                   worker=alone)
+                                   worker=alone, python=options.python(measure.cell))
                 began = time.monotonic()
                 values, meta = run_worker(side, measure.cell, cmd, output, alone_env if alone else env,
                                           _worker_timeout(measure.cell, options.profile))

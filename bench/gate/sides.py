@@ -111,11 +111,13 @@ def designs_of(side: Side, env: dict) -> set[str]:
 
 
 def side_command(side: Side, cell: Cell, profile: Profile, output: Path, spin_rate: float,
-                 inject: tuple[str, float] | None, worker: bool = False) -> list[str]:
+                 inject: tuple[str, float] | None, worker: bool = False,
+                 python: str = sys.executable) -> list[str]:
     """The `python -m bench run` command of one worker of `side`, with only the flags that side knows.
 
     worker=False: pyperf's parent with one worker process (its depth run included); True: pyperf's worker
-    alone (`--worker`: no parent, no depth run), to run in worker_environ's environment.
+    alone (`--worker`: no parent, no depth run), to run in worker_environ's environment. `python` runs it
+    (the cell's interpreter, `bench check --python`).
     """
     flags = []
     for flag in scenario_flags(cell.scenario):
@@ -126,7 +128,12 @@ def side_command(side: Side, cell: Cell, profile: Profile, output: Path, spin_ra
             raise UsageError(f"{side.describe()}: its `bench run` has no {name}, needed by {cell.name}; "
                              f"leave that benchmark out with --only")
     mode = "--worker" if worker else "--processes=1"
-    cmd = [sys.executable, "-m", "bench", "run", cell.variant, *flags, mode,
+    if cell.python:
+        if "--python-tag" not in side.flags:
+            raise UsageError(f"{side.describe()}: its `bench run` has no --python-tag; too old for "
+                             "bench check --python")
+        flags.append(f"--python-tag={cell.python}")
+    cmd = [python, "-m", "bench", "run", cell.variant, *flags, mode,
            f"--values={profile.values}", f"--warmups={profile.warmups}", "--loops=1", "--quiet",
            f"--output={output}"]
     if "--spin-rate" in side.flags:
