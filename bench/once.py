@@ -138,13 +138,16 @@ def measured_waits(scenario: Scenario) -> dict:
 def run_record(scenario: Scenario, outcome: Outcome) -> dict:
     """The figures of one verified run, computed after the clock stopped: timed region, CPU, start-up and,
     in stamped runs, latency and depth (bench.latency). Keys as in the metrics sidecar."""
-    from bench.latency import figures  # only here: hdrhistogram is not needed by the designs
-
     cpu = outcome.extras.get("cpu_s")
     record = {"items": scenario.items, "elapsed_s": outcome.elapsed, "cpu_s": cpu,
               "cpu_s_per_item": None if cpu is None else cpu / scenario.items,
               "startup_s": outcome.extras.get("startup_s")}
     if "server_startup_s" in outcome.extras:  # a broker design: its server's start, outside the clock
         record["server_startup_s"] = outcome.extras["server_startup_s"]
-    record.update(figures(scenario, outcome) or {})
+    if workload.parse_arrival(scenario.arrival).rate is not None:  # a flat run has no latency figures
+        # only here: hdrhistogram's extension turns the GIL back on under a free-threaded build, so a
+        # closed-loop cell must not import it (docs/design.md, "Other interpreters")
+        from bench.latency import figures
+
+        record.update(figures(scenario, outcome) or {})
     return record
