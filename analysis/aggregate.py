@@ -24,7 +24,7 @@ FIGURES = ("s_per_item", "cpu_s_per_item", "cpu_cores", "latency_mean_s", "laten
 INTERVAL_FIGURES = ("s_per_item", "cpu_s_per_item", "latency_mean_s", "latency_p50_s", "latency_p99_s")
 _SCENARIO = ("benchmark", "variant", "model", "scenario", "kind", "producers", "consumers", "topology",
              "capacity", "capacity_n", "items", "arrival", "arrival_kind", "offered_rate", "burst_size",
-             "work", "work_kind", "work_s", "payload", "stop", "value_kind")
+             "work", "work_kind", "work_s", "payload", "stop", "value_kind", "python", "base_scenario")
 
 
 def _figures(frame) -> list[str]:

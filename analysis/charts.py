@@ -4,6 +4,11 @@ Each function answers one question, draws it from the aggregate table (one row p
 returns a Chart: the file, the question, and one or two sentences that state only what the figures show.
 A chart without data is skipped with a one-line reason. Spread drawn on every point: the 95% interval
 over processes when there is one, else the min-max of the single values (the caption says which).
+
+A run of two or more interpreters (`bench all --python`, analysis/interpreters.py) keeps them apart in
+every chart: a scenario's label names its interpreter, the consumer-work chart gives each design one row
+per interpreter, the capacity chart one panel per topology and interpreter, the CPU chart one marker fill
+per interpreter.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.decide import scenarios
+from analysis.interpreters import interpreter_label, interpreters
 from analysis.names import format_capacity
 from analysis.style import (
     STATUS_LOOK,
@@ -25,7 +31,6 @@ from analysis.style import (
     not_shown,
     plt,
     save,
-    scenario_label,
     spread,
 )
 from runs import fmt
@@ -33,6 +38,8 @@ from variants import MODELS, MODULES, load
 
 __all__ = ["Chart", "heatmap", "choices_heatmap", "capacity_chart", "work_chart", "cpu_chart", "SPREAD_NOTE"]
 
+_LINESTYLES = ("-", "--", ":", "-.")  # work_chart: one per interpreter, in the run's order
+_FILLS = ("full", "none", "left", "bottom")  # cpu_chart: one marker fill per interpreter
 SPREAD_NOTE = ("bars: 95% interval over processes, or min-max of the values where there is none "
                "(no bar: a single value)")
 
@@ -111,9 +118,13 @@ def _grid(chart: Chart, cells, designs: list[str], caption: str, folder: Path,
     from matplotlib.patches import Rectangle
 
     rows = scenarios(cells)
+    tags = interpreters(cells)
     marked = "modes" in cells.columns and bool((cells["modes"].astype(float) > 1).any())
     modes_note = ("\n'N modes' (top right of a cell): its values fall in N separated regimes, each one's "
                   "figure and share in REPORT.md" if marked else "")
+    if len(tags) > 1:
+        modes_note += ("\na row is one scenario on one interpreter, its colour relative to that row's "
+                       "fastest: each design on one interpreter over another, with intervals, in REPORT.md")
     fig, ax = new_figure(2.4 + 1.1 * len(designs), 1.9 + (0.58 if marked else 0.46) * len(rows),
                          f"{caption}\ncell: items/s (median over processes) above its spread (95% interval "
                          f"over processes, or min-max of the values where there is none; '(1 value)': no "
@@ -164,7 +175,7 @@ def _grid(chart: Chart, cells, designs: list[str], caption: str, folder: Path,
                 ax.text(j + 0.46, i - 0.41, f"{modes:.0f} modes", ha="right", va="top", fontsize=7.5,
                         color="black", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none",
                                              "pad": 0.8})
-                regime_cells.append(f"{design} at {scenario_label(row)} ({modes:.0f})")
+                regime_cells.append(f"{design} at {interpreter_label(row, tags)} ({modes:.0f})")
     low = 10 ** math.floor(math.log10(max(min(relatives or [1.0]), 1e-4)))
     image = ax.imshow(grid, cmap="viridis", norm=LogNorm(vmin=min(low, 0.1), vmax=1), aspect="auto")
     bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
@@ -173,12 +184,15 @@ def _grid(chart: Chart, cells, designs: list[str], caption: str, folder: Path,
     labels = [f"{d}\n({models.get(d, '?')})" for d in designs] if models else designs
     ax.set_xticks(range(len(designs)), labels, fontsize=9)
     ax.xaxis.tick_top()
-    ax.set_yticks(range(len(rows)), [scenario_label(_first(cells, s)) for s in rows], fontsize=9)
-    ax.set_ylabel("producers:consumers, capacity")
+    ax.set_yticks(range(len(rows)), [interpreter_label(_first(cells, s), tags) for s in rows], fontsize=9)
+    ax.set_ylabel("producers:consumers, capacity" + (" · interpreter" if len(tags) > 1 else ""))
     ax.tick_params(length=0)
     for i in range(1, len(rows)):  # a rule between topologies
         if _first(cells, rows[i])["topology"] != _first(cells, rows[i - 1])["topology"]:
             ax.axhline(i - 0.5, color="white", linewidth=3)
+        elif len(tags) > 1 and _first(cells, rows[i])["base_scenario"] != _first(cells, rows[i - 1])[
+                "base_scenario"]:  # a thinner one between the interpreters of one scenario and the next
+            ax.axhline(i - 0.5, color="white", linewidth=1.2)
     for j in range(1, len(designs)) if models else ():  # a rule between models
         if models.get(designs[j]) != models.get(designs[j - 1]):
             ax.axvline(j - 0.5, color="white", linewidth=3)
@@ -193,20 +207,32 @@ def _grid(chart: Chart, cells, designs: list[str], caption: str, folder: Path,
     if regime_cells:
         chart.sentences.append(f"Values in separated regimes (modes), not one steady figure: "
                                f"{'; '.join(regime_cells)}.")
-    chart.sentences += [f"{note}." for note in missing_note(cells)]
+    chart.sentences += _missing_notes(cells, tags)
+
+
+def _missing_notes(cells, tags: list[str]) -> list[str]:
+    """missing_note's sentences, one set per interpreter in a run of two or more ('On 3.13.5t, n/a: ...')."""
+    if len(tags) < 2:
+        return [f"{note}." for note in missing_note(cells)]
+    return [f"On {tag}, {note}." for tag in tags for note in missing_note(cells[cells["python"] == tag])]
 
 
 def capacity_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
-    """Items/s against buffer capacity, one line per design, one panel per topology.
+    """Items/s against buffer capacity, one line per design, one panel per topology (and interpreter, in a
+    run of two or more: the panels share their y axis).
 
     Without the designs people choose instead: run at one or two capacities (the choice scenarios), they
     draw no trend, and their figures are in choices_heatmap.
     """
     chart = Chart("throughput_vs_capacity", "How does buffer capacity change each design's throughput?")
     cells = table[(table["kind"] == "throughput") & (table["payload"] == 0) & (table["stop"] == "sentinels")]
+    tags = interpreters(cells)
     topologies = [t for t in dict.fromkeys(cells.sort_values(["producers", "consumers"])["topology"])
                   if cells.loc[cells["topology"] == t, "capacity"].nunique() > 1]
-    if not topologies or "items_per_s" not in cells.columns:
+    panels = [(topology, tag) for topology in topologies for tag in (tags or [""])
+              if (cells.loc[(cells["topology"] == topology) & (cells["python"] == tag), "capacity"].nunique()
+                  > 1)]
+    if not panels or "items_per_s" not in cells.columns:
         chart.skipped = "no topology measured at two or more buffer capacities in this run"
         return chart
     capacities = sorted(set(cells["capacity_n"]))
@@ -215,16 +241,16 @@ def capacity_chart(table, style: DesignStyle, caption: str, folder: Path) -> Cha
     designs = [design for design in designs_in(style, cells) if design not in partial]
     partial = [design for design in designs_in(style, cells) if design in partial]
     cells = cells[cells["variant"].isin(designs)]
-    columns = 2 if len(topologies) <= 4 else 4  # 2 x 2 keeps four panels tall enough to read
-    lines = math.ceil(len(topologies) / columns)
-    columns = min(columns, len(topologies))
+    columns = 2 if len(panels) <= 4 else 4  # 2 x 2 keeps four panels tall enough to read
+    lines = math.ceil(len(panels) / columns)
+    columns = min(columns, len(panels))
     fig, axes = new_figure(2.0 + 5.0 * columns, 1.4 + 4.0 * lines,
                            f"{caption}\n{SPREAD_NOTE}", nrows=lines, ncols=columns, squeeze=False,
                            sharey=True)
-    growth: dict[str, list[float]] = {}
+    growth: dict[tuple[str, str], list[float]] = {}
     drawn: set[str] = set()
-    for ax, topology in zip(axes.flat, topologies, strict=False):
-        here = cells[cells["topology"] == topology]
+    for ax, (topology, tag) in zip(axes.flat, panels, strict=False):
+        here = cells[(cells["topology"] == topology) & (cells["python"] == tag)]
         for i, design in enumerate(designs):
             rows = here[(here["variant"] == design) & (here["status"] == "ok")].sort_values("capacity_n")
             rows = rows[rows["items_per_s"].notna()]
@@ -236,14 +262,15 @@ def capacity_chart(table, style: DesignStyle, caption: str, folder: Path) -> Cha
             drawn.add(design)
             if len(rows) > 1:
                 gain = rows["items_per_s"].iloc[-1] / rows["items_per_s"].iloc[0]
-                growth.setdefault(design, []).append(gain)
+                growth.setdefault((tag, design), []).append(gain)
         ax.set_yscale("log")
         log_axis(ax.yaxis, "rate")
         ax.set_xticks(range(len(capacities)), ["∞" if math.isinf(c) else f"{c:g}" for c in capacities])
-        ax.set_title(f"{topology} (producers:consumers)\n{not_shown(here)}", fontsize=9.5)
+        on = f", on {tag}" if len(tags) > 1 else ""
+        ax.set_title(f"{topology} (producers:consumers){on}\n{not_shown(here)}", fontsize=9.5)
         ax.set_xlabel("buffer capacity (items)")
         ax.grid(True, which="major", alpha=0.3)
-    for ax in axes.flat[len(topologies):]:
+    for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("items/s (log scale; higher is better)")
@@ -251,10 +278,14 @@ def capacity_chart(table, style: DesignStyle, caption: str, folder: Path) -> Cha
     fig.legend(handles=handles, loc="outside right center", title="design", fontsize=9)
     fig.suptitle(chart.question, fontsize=12)
     chart.path = save(fig, folder / f"{chart.name}.png")
-    if growth:
+    for tag in tags or [""]:
+        found = {design: values for (where, design), values in growth.items() if where == tag}
+        if not found:
+            continue
         parts = ", ".join(f"{design} x{_median(values):.2g}" for design, values in
-                          sorted(growth.items(), key=lambda item: -_median(item[1])))
-        chart.sentences.append(f"Throughput at the largest buffer over the smallest (median over "
+                          sorted(found.items(), key=lambda item: -_median(item[1])))
+        on = f" on {tag}" if len(tags) > 1 else ""
+        chart.sentences.append(f"Throughput at the largest buffer over the smallest{on} (median over "
                                f"topologies): {parts}.")
     if partial:
         chart.sentences.append(f"Not drawn, measured at the choice scenarios only (see the previous chart): "
@@ -270,7 +301,12 @@ def _median(values: list[float]) -> float:
 
 def work_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
     """Items/s per design at each topology the consumer work was measured, one panel per work spec: a
-    dumbbell per design (hollow: fewest producers and consumers; filled: most), their ratio at the right."""
+    dumbbell per design (hollow: fewest producers and consumers; filled: most), their ratio at the right.
+
+    In a run of two or more interpreters each design has one row per interpreter, named on the axis, the
+    rows of the interpreters after the first drawn dashed: the same design on two interpreters is never one
+    line.
+    """
     chart = Chart("consumer_work", "What do more producers and consumers buy each design, by consumer work?")
     work = table[table["kind"] == "work"]
     if work.empty:
@@ -286,18 +322,25 @@ def work_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
                   & (table["stop"] == "sentinels")]
     works = [w for w in ["none", *dict.fromkeys(work.sort_values(["work_kind", "work_s"])["work"])]
              if w in set(cells["work"])]
-    designs = designs_in(style, cells)
+    tags = interpreters(cells)
+    several = len(tags) > 1
+    # one row per design and interpreter, the interpreters of a design next to each other
+    rows = [(design, tag) for design in designs_in(style, cells) for tag in (tags or [""])
+            if ((cells["variant"] == design) & (cells["python"] == tag)).any()]
     small, large = topologies[0], topologies[-1]
-    fig, axes = new_figure(1.4 + 4.4 * len(works), 2.0 + 0.45 * len(designs),
+    fig, axes = new_figure(1.4 + 4.4 * len(works), 2.0 + 0.45 * len(rows),
                            f"{caption}\n{SPREAD_NOTE}; capacity {format_capacity(capacity)}",
                            ncols=len(works), squeeze=False, sharey=True)
     for ax, spec in zip(axes[0], works, strict=True):
         here = cells[cells["work"] == spec]
-        gains = []
-        for j, design in enumerate(designs):
+        gains: dict[str, list[tuple[str, float]]] = {}
+        for j, (design, tag) in enumerate(rows):
             figures, color, missing = {}, style(design)["color"], []
+            if several and j and rows[j - 1][0] != design:  # a rule between designs
+                ax.axhline(j - 0.5, color="0.85", linewidth=0.8, zorder=1)
             for k, topology in enumerate(topologies):
-                found = here[(here["variant"] == design) & (here["topology"] == topology)]
+                found = here[(here["variant"] == design) & (here["python"] == tag)
+                             & (here["topology"] == topology)]
                 if found.empty:
                     continue
                 row = found.iloc[0].to_dict()
@@ -314,13 +357,14 @@ def work_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
                 figures[topology] = value
             if len(figures) > 1:
                 ordered = [figures[t] for t in topologies if t in figures]
-                ax.plot(ordered, [j] * len(ordered), color=color, linewidth=2, alpha=0.5, zorder=2)
+                ax.plot(ordered, [j] * len(ordered), color=color, linewidth=2, alpha=0.5, zorder=2,
+                        linestyle=_LINESTYLES[(tags.index(tag) if tag in tags else 0) % len(_LINESTYLES)])
             if missing:
                 ax.text(0.02, j, ", ".join(missing), va="center", fontsize=8,
                         color=STATUS_LOOK["n/a"][2], transform=ax.get_yaxis_transform())
             if small in figures and large in figures:
                 gain = figures[large] / figures[small]
-                gains.append((design, gain))
+                gains.setdefault(tag, []).append((design, gain))
                 ax.text(1.01, j, f"x{gain:.2f}", va="center", fontsize=9,
                         transform=ax.get_yaxis_transform(), clip_on=False)
         ax.set_xscale("log")
@@ -329,24 +373,35 @@ def work_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
         ax.set_title(f"work {spec}", fontsize=10)
         ax.set_xlabel("items/s (log scale; higher is better)")
         ax.grid(True, axis="x", which="both", alpha=0.25)
-        if gains:
-            parts = ", ".join(f"{d} x{g:.2f}" for d, g in sorted(gains, key=lambda item: -item[1]))
-            chart.sentences.append(f"Work {spec}, {large} over {small}: {parts}.")
-    axes[0][0].set_yticks(range(len(designs)), designs)
-    axes[0][0].set_ylim(len(designs) - 0.5, -0.5)
+        parts = [("on " + tag + ": " if several else "") + ", ".join(
+                     f"{d} x{g:.2f}" for d, g in sorted(gains[tag], key=lambda item: -item[1]))
+                 for tag in tags or [""] if gains.get(tag)]
+        if parts:
+            chart.sentences.append(f"Work {spec}, {large} over {small}: {'; '.join(parts)}.")
+    axes[0][0].set_yticks(range(len(rows)), [f"{design} · {tag}" if several else design
+                                             for design, tag in rows])
+    axes[0][0].set_ylim(len(rows) - 0.5, -0.5)
     handles = [plt.Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none",
                           markersize=8, label=small),
                plt.Line2D([], [], marker="o", color="0.3", linestyle="none", markersize=8, label=large)]
     handles[1:1] = [plt.Line2D([], [], marker="s", color="0.3", markerfacecolor="white", linestyle="none",
                                markersize=8, label=t) for t in topologies[1:-1]]
-    fig.legend(handles=handles, loc="outside right center", title="producers:\nconsumers", fontsize=9)
-    fig.suptitle(f"{chart.question}\n(right of each panel: items/s at {large} / at {small})", fontsize=12)
+    if several:
+        handles += [plt.Line2D([], [], color="0.3", linewidth=2, alpha=0.5, label=tag,
+                               linestyle=_LINESTYLES[i % len(_LINESTYLES)]) for i, tag in enumerate(tags)]
+    fig.legend(handles=handles, loc="outside right center",
+               title="producers:\nconsumers" + ("\n(lines: interpreter)" if several else ""), fontsize=9)
+    on = "; one row per design and interpreter" if several else ""
+    fig.suptitle(f"{chart.question}\n(right of each panel: items/s at {large} / at {small}{on})", fontsize=12)
     chart.path = save(fig, folder / f"{chart.name}.png")
     return chart
 
 
 def cpu_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
-    """CPU seconds per item against items/s, one panel per kind of scenario, with 'cores busy' guides."""
+    """CPU seconds per item against items/s, one panel per kind of scenario, with 'cores busy' guides.
+
+    In a run of two or more interpreters a point's fill names its interpreter (filled: the first).
+    """
     import numpy as np
 
     chart = Chart("cpu_per_item", "What does each item cost in CPU time, and is it bought with busy waiting?")
@@ -360,13 +415,15 @@ def cpu_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
     titles = {"throughput": "flat out, no work", "work": "flat out, consumer work",
               "paced": "paced arrivals"}
     designs = designs_in(style, ok)
+    tags = interpreters(ok)
+    fills = {tag: _FILLS[i % len(_FILLS)] for i, tag in enumerate(tags)}
     fig, axes = new_figure(0.8 + 4.6 * len(kinds), 5.4, f"{caption}\n{SPREAD_NOTE}; one point per "
                            f"benchmark; grey lines: CPU time / wall time = 1 and 2 cores busy",
                            ncols=len(kinds), squeeze=False)
     for ax, kind in zip(axes[0], kinds, strict=True):
         here = ok[ok["kind"] == kind]
-        for design in designs:
-            rows = here[here["variant"] == design]
+        for design, tag in [(design, tag) for design in designs for tag in tags or [""]]:
+            rows = here[(here["variant"] == design) & (here["python"] == tag)]
             if rows.empty:
                 continue
             xs, ys = rows["items_per_s"].to_numpy(float), rows["cpu_s_per_item"].to_numpy(float)
@@ -378,7 +435,9 @@ def cpu_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
                     err[1].append(high - row[figure] if high == high else 0.0)
             look = style(design)
             bars = ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, linestyle="none", marker=look["marker"],
-                               color=look["color"], markersize=6, elinewidth=0.7, capsize=1.5)
+                               color=look["color"], elinewidth=0.7, capsize=1.5,
+                               fillstyle=fills.get(tag, "full"),  # larger unless filled: a ring shows
+                               markersize=6 if fills.get(tag, "full") == "full" else 8)  # around a twin
             for line in bars.lines[1] + bars.lines[2]:  # caps and bars lighter than the points
                 line.set_alpha(0.45)
         ax.set_xscale("log")
@@ -396,13 +455,22 @@ def cpu_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
         ax.grid(True, which="major", alpha=0.3)
     handles = [plt.Line2D([], [], linestyle="none", marker=style(d)["marker"], color=style(d)["color"],
                           label=d) for d in designs]
+    if len(tags) > 1:
+        handles += [plt.Line2D([], [], linestyle="none", marker="o", color="0.3", fillstyle=fills[tag],
+                               label=f"on {tag}") for tag in tags]
     handles += [plt.Line2D([], [], color="0.6", linewidth=0.8, label="1 core busy"),
                 plt.Line2D([], [], color="0.6", linewidth=0.8, linestyle="--", label="2 cores busy")]
     fig.legend(handles=handles, loc="outside right center", title="design", fontsize=9)
     fig.suptitle(chart.question, fontsize=12)
     chart.path = save(fig, folder / f"{chart.name}.png")
-    if "cpu_cores" in ok.columns and ok["cpu_cores"].notna().any():
-        busy = ok.groupby("variant")["cpu_cores"].median().sort_values(ascending=False)
+    for tag in tags or [""]:
+        here = ok[ok["python"] == tag]
+        here = here[here["cpu_cores"].notna()] if "cpu_cores" in here.columns else here[:0]
+        if here.empty:
+            continue
+        busy = here.groupby("variant")["cpu_cores"].median().sort_values(ascending=False)
         parts = ", ".join(f"{name} {value:.2f}" for name, value in busy.items())
-        chart.sentences.append(f"CPU time over wall time (cores kept busy), median over scenarios: {parts}.")
+        on = f" on {tag}" if len(tags) > 1 else ""
+        chart.sentences.append(f"CPU time over wall time (cores kept busy){on}, median over scenarios: "
+                               f"{parts}.")
     return chart

@@ -60,23 +60,15 @@ def choice_lines(table, frame=None) -> list[str]:
     """The section's markdown lines (none when the run measured no alternative design).
 
     `frame` (one row per measured value, analysis/frame.py) gives the paired rounds behind each figure over
-    the group's baseline; without it that figure is the ratio of two standings.
+    the group's baseline; without it that figure is the ratio of two standings. A run of several
+    interpreters (`bench all --python`) gets each question once per interpreter.
     """
     ok = table[table["status"] == "ok"]
-    rows = {(row["variant"], row["scenario"]): row for row in ok.to_dict("records")}
+    tags = list(dict.fromkeys(ok["python"].fillna(""))) if "python" in ok.columns else [""]
     lines: list[str] = []
-    for question, designs, scenarios in COMPARISONS:
-        present = [s for s in scenarios if sum((d, s) in rows for d in designs) >= 2]
-        if not any((d, s) in rows for d in designs[1:] for s in present):
-            continue
-        lines += ["", f"### {question}", "", "| design | " + " | ".join(f"`{s}`" for s in present) + " |",
-                  "|---|" + "---|" * len(present)]
-        for design in designs:
-            if not any((design, s) in rows for s in present):
-                continue
-            cells = [_cell(rows[design, s], rows.get((designs[0], s)), _rounds(frame, s))
-                     if (design, s) in rows else "-" for s in present]
-            lines.append(f"| `{design}` | " + " | ".join(cells) + " |")
+    for tag in tags:
+        here = ok[ok["python"].fillna("") == tag] if "python" in ok.columns else ok
+        lines += _questions(here, frame, tag if len(tags) > 1 else "")
     if not lines:
         return []
     return ["## The queues people choose instead", "",
@@ -85,6 +77,28 @@ def choice_lines(table, frame=None) -> list[str]:
             "shared those processes, round by round); and its figure over the group's first design, "
             "computed round by round against it, with its 95% interval over processes. A ratio whose "
             "interval holds 1 does not tell the two apart.", *lines, ""]
+
+
+def _questions(ok, frame, tag: str) -> list[str]:
+    """The comparisons the rows `ok` (one interpreter's) answer, each titled with `tag` when given."""
+    key = "base_scenario" if "base_scenario" in ok.columns else "scenario"
+    rows = {(row["variant"], row[key]): row for row in ok.to_dict("records")}
+    lines: list[str] = []
+    for question, designs, scenarios in COMPARISONS:
+        present = [s for s in scenarios if sum((d, s) in rows for d in designs) >= 2]
+        if not any((d, s) in rows for d in designs[1:] for s in present):
+            continue
+        lines += ["", f"### {question}" + (f" (on {tag})" if tag else ""), "",
+                  "| design | " + " | ".join(f"`{s}`" for s in present) + " |",
+                  "|---|" + "---|" * len(present)]
+        for design in designs:
+            if not any((design, s) in rows for s in present):
+                continue
+            cells = [_cell(rows[design, s], rows.get((designs[0], s)),
+                           _rounds(frame, rows[design, s]["scenario"])) if (design, s) in rows else "-"
+                     for s in present]
+            lines.append(f"| `{design}` | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _rounds(frame, scenario: str) -> dict:

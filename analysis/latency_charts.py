@@ -29,7 +29,7 @@ from variants.contract import SEED002  # seed 002's bursty producer, slow consum
 
 __all__ = ["sweep_groups", "load_chart", "percentile_chart", "seed002_cells"]
 
-_GROUP = ["topology", "capacity", "work", "payload", "stop"]
+_GROUP = ["topology", "capacity", "work", "payload", "stop", "python"]  # python: the interpreter's tag or ""
 _SHOWN = (("latency_p50_s", "p50"), ("latency_p90_s", "p90"), ("latency_p99_s", "p99"),
           ("latency_p999_s", "p99.9"), ("latency_max_s", "max"))
 
@@ -97,8 +97,9 @@ def load_chart(table, style: DesignStyle, caption: str, folder: Path) -> Chart:
             ax.grid(True, which="major", alpha=0.3)
             ax.set_ylabel(f"{label} latency (log scale)")
             if line == 0:
-                topology, capacity, work, payload, stop = key
+                topology, capacity, work, payload, stop, python = key
                 extra = f", payload {payload} B" if payload else ""
+                extra += f", on {python}" if python else ""
                 extra += f", stop {stop}" if stop != "sentinels" else ""
                 ax.set_title(f"{topology} (producers:consumers), capacity {capacity}, work {work}{extra}",
                              fontsize=10)
@@ -170,14 +171,16 @@ def percentile_chart(table, style: DesignStyle, caption: str, folder: Path, name
         ax.set_xticks(range(len(designs)), designs, rotation=35, ha="right", fontsize=9)
         ax.set_xlim(-0.6, len(designs) - 0.4)
         first = here.iloc[0]
-        ax.set_title(f"{first['topology']}, capacity {format_capacity(first['capacity_n'])}\n"
+        on = f", on {first['python']}" if first.get("python") else ""
+        ax.set_title(f"{first['topology']}, capacity {format_capacity(first['capacity_n'])}{on}\n"
                      f"{first['arrival']}, work {first['work']}", fontsize=10)
         ax.grid(True, axis="y", which="major", alpha=0.3)
         ok = here[(here["status"] == "ok") & here["latency_p99_s"].notna()]
         if not ok.empty:
             best, worst = ok.loc[ok["latency_p99_s"].idxmin()], ok.loc[ok["latency_p99_s"].idxmax()]
             chart.sentences.append(
-                f"{first['topology']}, capacity {format_capacity(first['capacity_n'])}, {first['arrival']}: "
+                f"{first['topology']}, capacity {format_capacity(first['capacity_n'])}{on}, "
+                f"{first['arrival']}: "
                 f"lowest p99 {best['variant']} ({fmt.seconds(best['latency_p99_s'])}), highest "
                 f"{worst['variant']} ({fmt.seconds(worst['latency_p99_s'])}).")
     for ax in axes.flat[len(scenarios):]:

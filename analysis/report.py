@@ -11,9 +11,9 @@ from pathlib import Path
 
 from analysis.choices import choice_lines
 from analysis.decide import FIGURE_TITLES, decisions
+from analysis.interpreters import interpreter_label, interpreter_lines, interpreters
 from analysis.names import KINDS
 from analysis.regimes import regime_text
-from analysis.style import scenario_label
 from runs import fmt
 from runs.stats import MIN_PROCESSES
 from variants import ONE_THREAD_MODELS
@@ -113,7 +113,9 @@ def _value(figure: str, value: float) -> str:
     return f"{fmt.rate(1 / value)}/s" if figure == "s_per_item" else fmt.seconds(value)
 
 
-def _decision_lines(found: list[dict], table) -> list[str]:
+def _decision_lines(found: list[dict], table, tags: list[str] | None = None) -> list[str]:
+    """One table per kind of scenario; `tags`: the run's interpreters, named in each label when 2+."""
+    tags = tags or []
     lines = []
     for kind, title in KINDS:
         entries = [entry for entry in found if entry["kind"] == kind]
@@ -144,7 +146,7 @@ def _decision_lines(found: list[dict], table) -> list[str]:
                 value = f"{FIGURE_TITLES[entry['figure']]} {value}"
             runner = (f"{entry['runner']}{_modes_mark(table, entry['scenario'], entry['runner'])}"
                       if entry["runner"] else "-")
-            lines.append(f"| {scenario_label(first)} | {best} | {value} | {runner} | "
+            lines.append(f"| {interpreter_label(first, tags)} | {best} | {value} | {runner} | "
                          f"{_margin(entry) if entry['runner'] else '-'} | {cheapest} | {others} |")
     return lines
 
@@ -243,7 +245,12 @@ def _bad_lines(bad) -> list[str]:
         lines.append(f"| `{row['benchmark']}` | **{row['status']}** | {reason} |")
     na = bad[bad["status"] == "n/a"].fillna({"reason": "no reason given"})
     for (variant, reason), cells in na.groupby(["variant", "reason"], sort=False):
-        scenarios = ", ".join(f"`{s}`" for s in cells["scenario"])
+        if "base_scenario" in cells.columns and cells["python"].fillna("").astype(bool).any():
+            # a run of interpreters: each scenario once, the interpreters where the design was n/a after it
+            where = cells.groupby("base_scenario", sort=False)["python"].agg(lambda tags: ", ".join(tags))
+            scenarios = ", ".join(f"`{s}` ({tags})" for s, tags in where.items())
+        else:
+            scenarios = ", ".join(f"`{s}`" for s in cells["scenario"])
         reason = str(reason).replace("|", "\\|")
         lines.append(f"| {variant}: {scenarios} | **n/a** | {reason} |")
     return lines
@@ -274,32 +281,45 @@ def _spread_line(name: str, found: dict | None, worst: str | None = None) -> str
     return text + (f" ({worst})" if worst else "") + f", over {found['count']}."
 
 
-def format_report(run, table, found: list[dict], charts: list, quiet: dict, frame=None) -> str:
-    """REPORT.md as text: decision table, charts, cells without figures, machine and noise."""
+def _on_interpreters(tags: list[str]) -> str:
+    """' on 2 interpreters (3.11.7, 3.13.5t)' for a run of two or more, else ''."""
+    return f" on {len(tags)} interpreters ({', '.join(tags)})" if len(tags) > 1 else ""
+
+
+def format_report(run, table, found: list[dict], charts: list, quiet: dict, frame=None,
+                  processes=None) -> str:
+    """REPORT.md as text: decision table, interpreters (2+), charts, cells without figures, machine, noise.
+
+    `processes` (one row per worker process, analysis/aggregate.py) gives the intervals of the
+    interpreters section; without it that section is left out.
+    """
     info = run.info
+    tags = interpreters(table, info)
     measured = table[table["status"] == "ok"]
     statuses = table["status"].value_counts().to_dict()
     bad = table[table["status"] != "ok"].sort_values(["status", "benchmark"])
-    processes = sorted(set(measured["n_processes"]))
+    counts = sorted(set(measured["n_processes"]))
     pending = f", {statuses['pending']} pending" if statuses.get("pending") else ""
     lines = [
         f"# Results: {run.folder.name}", "",
         f"Profile **{info.get('profile')}**: {len(measured)} benchmarks measured over "
-        f"{measured['scenario'].nunique()} scenarios and {table['variant'].nunique()} designs; "
+        f"{measured['scenario'].nunique()} scenarios and {table['variant'].nunique()} designs"
+        f"{_on_interpreters(tags)}; "
         f"{statuses.get('n/a', 0)} n/a, {statuses.get('failed', 0)} failed, "
         f"{statuses.get('timeout', 0)} timed out{pending}. {fmt.machine_line(info)}.", "",
         *partial_notice(info, table),
         f"Every figure is the median over worker processes (a process's figure: the median of its values; "
-        f"{'/'.join(map(str, processes))} processes per benchmark here). Ratios carry a 95% bootstrap "
+        f"{'/'.join(map(str, counts))} processes per benchmark here). Ratios carry a 95% bootstrap "
         f"interval over processes, shown `-` where a side has fewer than {MIN_PROCESSES} processes (no "
         f"honest interval exists then); with 3 to 5 processes an interval is no wider than the spread seen, "
         f"so read it as that.",
         *_paired_lines(table, info),
         "", *noisy_warning(quiet.get("machine", math.nan),
                            sorted(set(table.loc[table["model"].isin(ONE_THREAD_MODELS), "variant"]))),
-        "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table),
+        "## Decision table", "", *_summary(found, quiet), *_decision_lines(found, table, tags),
         *_regime_lines(table, quiet.get("machine", math.nan) > NOISY), "",
         *choice_lines(table, frame),
+        *(interpreter_lines(table, processes, info) if processes is not None else []),
         "## Charts",
     ]
     for chart in charts:
@@ -361,7 +381,7 @@ def _charts(table, info: dict, folder: Path, step) -> list:
     swept = {tuple(key) for key in sweep_groups(table)}
     paced = table[(table["kind"] == "paced") & ~table.index.isin(seed.index)]
     if swept:
-        keys = paced[["topology", "capacity", "work", "payload", "stop"]].apply(tuple, axis=1)
+        keys = paced[["topology", "capacity", "work", "payload", "stop", "python"]].apply(tuple, axis=1)
         paced = paced[~(keys.isin(swept) & (paced["arrival_kind"] == "steady"))]
     made.append(percentile_chart(table, style, caption, folder, "latency_paced",
                                  "How long do items wait under paced arrivals?", paced,
@@ -382,6 +402,7 @@ def build_report(folder: str | Path) -> Path:
         run = load_run(folder)  # every check happens here, before anything is written
         step("aggregating")
         frame, processes, table = analyse(run)
+        table.attrs["pythons"] = [entry.get("tag") for entry in run.info.get("pythons") or []]  # A first
         found = decisions(table, processes)
         charts_dir = run.folder / "charts"
         charts_dir.mkdir(exist_ok=True)
@@ -393,6 +414,6 @@ def build_report(folder: str | Path) -> Path:
         write_atomic(run.folder / "frame.csv", frame.drop(columns=[c for c in CSV_SKIP if c in frame.columns])
                      .to_csv(index=False))
         write_atomic(run.folder / "benchmarks.csv", table.to_csv(index=False))
-        text = format_report(run, table, found, charts, noise(frame, table), frame)
+        text = format_report(run, table, found, charts, noise(frame, table), frame, processes)
         write_atomic(run.folder / REPORT, text)
     return run.folder / REPORT

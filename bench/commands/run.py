@@ -19,7 +19,6 @@ __all__ = ["main", "run_under"]
 
 def main(args: argparse.Namespace) -> int:
     """Run one scenario once, verify it, print its figures; exit 0 only when it verified."""
-    from bench.latency import format_figures
     from bench.once import measured_waits, run_record
     from variants import workload
 
@@ -54,6 +53,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"{report['benchmark']}: {scenario.items} items in {report['elapsed_s']:.4f} s, "
               f"{report['items_per_s']:,.0f} items/s, {report['s_per_item'] * 1e6:.3f} us/item, verified")
         if "latency_p50_s" in report:
+            from bench.latency import format_figures  # hdrhistogram: paced runs only (bench.once.run_record)
+
             print(f"  {format_figures(report)}")
     else:
         print(f"{report['benchmark']}: {result.status}: {result.reason}", file=sys.stderr)
