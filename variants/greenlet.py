@@ -12,7 +12,13 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from greenlet import getcurrent, greenlet
+try:
+    from greenlet import getcurrent, greenlet
+except ImportError as exc:  # the design is then n/a, saying why (unsupported); e.g. no wheel for a new build
+    getcurrent = greenlet = None
+    MISSING: str | None = f"greenlet cannot be imported: {exc}"
+else:
+    MISSING = None
 
 from variants import workload
 from variants.contract import Outcome, Scenario
@@ -120,8 +126,9 @@ def consume(hub: Hub, buffer: deque, record, work: workload.Work, spins: int) ->
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """Every scenario with the suite's common stop protocol; seed 004's shutdowns are for threads."""
-    return workload.sentinels_only(NAME, scenario)
+    """n/a without greenlet; else every scenario with the suite's common stop protocol (seed 004's
+    shutdowns are for threads)."""
+    return MISSING or workload.sentinels_only(NAME, scenario)
 
 
 def run(scenario: Scenario) -> Outcome:
