@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
+from bench.flags import take_flag
 from runs.errors import UsageError
 from variants.servers import BROKER_ENV, KINDS
 
@@ -18,18 +19,7 @@ __all__ = ["take_broker_flags", "use_brokers", "BROKER_ENV"]
 
 def take_broker_flags(argv: list[str]) -> tuple[list[str], list[str]]:
     """(URLs given as `--broker URL` or `--broker=URL`, argv without them)."""
-    found, rest, args = [], [], iter(argv)
-    for arg in args:
-        if arg == "--broker":
-            value = next(args, None)
-            if value is None:
-                raise UsageError("--broker needs a URL, e.g. --broker redis://10.0.0.5:6379")
-            found.append(value)
-        elif arg.startswith("--broker="):
-            found.append(arg.removeprefix("--broker="))
-        else:
-            rest.append(arg)
-    return found, rest
+    return take_flag(argv, "--broker", "a URL, e.g. --broker redis://10.0.0.5:6379")
 
 
 def use_brokers(urls: list[str]) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import variants
+from bench.flags import take_flag
 from runs.errors import UsageError
 
 __all__ = ["EXTRA_DESIGNS_ENV", "add_designs", "all_designs", "get_design", "take_design_flags"]
@@ -24,18 +25,7 @@ EXTRA_DESIGNS_ENV = "PRODCON_EXTRA_DESIGNS"
 
 def take_design_flags(argv: list[str]) -> tuple[list[str], list[str]]:
     """(module names given as `--design MODULE` or `--design=MODULE`, argv without them)."""
-    found, rest, args = [], [], iter(argv)
-    for arg in args:
-        if arg == "--design":
-            value = next(args, None)
-            if value is None:
-                raise UsageError("--design needs a module name, e.g. --design my_design")
-            found.append(value)
-        elif arg.startswith("--design="):
-            found.append(arg.removeprefix("--design="))
-        else:
-            rest.append(arg)
-    return found, rest
+    return take_flag(argv, "--design", "a module name, e.g. --design my_design")
 
 
 def add_designs(module_names: list[str]) -> None:

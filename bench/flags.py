@@ -99,3 +99,21 @@ def scenario_flags(scenario: Scenario) -> list[str]:
         f"--payload={scenario.payload}",
         *([f"--stop={scenario.stop}"] if scenario.stop != "sentinels" else []),  # older commits lack --stop
     ]
+
+
+def take_flag(argv: list[str], flag: str, needs: str) -> tuple[list[str], list[str]]:
+    """(values given as `FLAG VALUE` or `FLAG=VALUE`, argv without them), for a flag taken out before any
+    parser sees argv (pyperf's parser would refuse it); `needs` completes "FLAG needs ..." when it has no
+    value."""
+    found, rest, args = [], [], iter(argv)
+    for arg in args:
+        if arg == flag:
+            value = next(args, None)
+            if value is None:
+                raise UsageError(f"{flag} needs {needs}")
+            found.append(value)
+        elif arg.startswith(f"{flag}="):
+            found.append(arg.removeprefix(f"{flag}="))
+        else:
+            rest.append(arg)
+    return found, rest

@@ -30,6 +30,7 @@ import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from bench.flags import take_flag
 from bench.machine import ROOT
 from runs.errors import UsageError
 
@@ -84,18 +85,7 @@ def take_python_flags(argv: list[str]) -> tuple[list[str], list[str]]:
     Taken out before any parser: pyperf's parser (`bench run`) has a `--python` of its own, which would run
     only the workers there, with none of what this module sets up.
     """
-    found, rest, args = [], [], iter(argv)
-    for arg in args:
-        if arg == "--python":
-            value = next(args, None)
-            if value is None:
-                raise UsageError("--python needs an interpreter's path, e.g. --python /usr/bin/python3.13")
-            found.append(value)
-        elif arg.startswith("--python="):
-            found.append(arg.removeprefix("--python="))
-        else:
-            rest.append(arg)
-    return found, rest
+    return take_flag(argv, "--python", "an interpreter's path, e.g. --python /usr/bin/python3.13")
 
 
 def _tag(found: dict) -> str:
@@ -242,12 +232,13 @@ def reasons(interpreter: Interpreter, profile: str, designs: list[str]) -> dict[
     while True:
         argv = [interpreter.executable, "-m", "bench.interpreters", profile, ",".join(designs),
                 ",".join(turned_on)]
+        done = None
         try:
             done = _run(argv, PROBE_TIMEOUT_S, env=os.environ | {"PYTHONPATH": _pythonpath()})
             answer = json.loads(done.stdout.strip().splitlines()[-1])
         except (subprocess.SubprocessError, ValueError, IndexError):
             raise UsageError(f"--python {interpreter.path}: cannot list the designs there: "
-                             f"{_last_line(done) if 'done' in locals() else 'no answer'}") from None
+                             f"{_last_line(done) if done else 'no answer'}") from None
         if "gil_turned_on_by" not in answer:
             break
         name = answer["gil_turned_on_by"]
