@@ -269,6 +269,7 @@ def test_bench_all_alone_measures_every_cell_in_its_own_processes(tmp_path):
         assert "rounds worker" not in log and "bench rounds" not in log
         resumed = bench("all", "--resume", str(folder), "--alone")
         assert resumed.returncode == 2
-        assert resumed.stderr.startswith("error: --resume takes the profile, --only, --alone, --python and folder")
+        assert resumed.stderr.startswith("error: --resume takes the profile, --only, --alone, --python and "
+                                         "folder")
     finally:
         assert_no_stray_process(str(tmp_path))
