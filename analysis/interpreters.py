@@ -160,7 +160,20 @@ def _interpreter_list(tags: list[str], info: dict) -> list[str]:
         if entry.get("environment"):
             where += f" (virtual environment `{entry['environment']}`)"
         lines.append(f"- {role} `{tag}`: {name} {entry.get('version', '?')}; {_gil(entry)}; {where}.")
-    return lines
+    return lines + _spin_lines(tags, recorded, info.get("spin_rate"))
+
+
+def _spin_lines(tags: list[str], recorded: dict, run_rate: float | None) -> list[str]:
+    """What cpu:20us is on each interpreter: the run's steps at each one's own rate (bench/interpreters)."""
+    own = {tag: (recorded.get(tag) or {}).get("spin_rate") for tag in tags}
+    if not run_rate or not any(own.values()):
+        return []
+    steps = 20e-6 * run_rate
+    spent = "; ".join(f"`{tag}` {steps / rate * 1e6:.1f} us" if rate else f"`{tag}` not measured"
+                      for tag, rate in own.items())
+    return ["", f"Consumer work `cpu:20us` is the same {steps:.0f} steps of a pure-Python loop on every "
+                f"interpreter (the rate measured on the orchestrator's interpreter: the same code, not the "
+                f"same duration). Measured on each interpreter alone, those steps take: {spent}."]
 
 
 def _verdict(entry: dict, above: str, below: str) -> str:

@@ -60,6 +60,8 @@ def _usage(parser: argparse.ArgumentParser) -> str:
     """The usage line in argparse's order (options, then positionals), wrapped at WIDTH between arguments."""
     options, positionals = [], []
     for action in parser._actions:
+        if action.help == argparse.SUPPRESS:  # internal (set by the suite itself), as argparse hides it
+            continue
         if isinstance(action, argparse._HelpAction):
             options.append("[-h]")
         elif action.option_strings:
@@ -81,7 +83,8 @@ def _argument_lines(parser: argparse.ArgumentParser) -> list[str]:
     """Each argument group with a member: a bold title, then one bullet per argument with its help."""
     lines = []
     for group in parser._action_groups:
-        shown = [action for action in group._group_actions if not isinstance(action, argparse._HelpAction)]
+        shown = [action for action in group._group_actions
+                 if not isinstance(action, argparse._HelpAction) and action.help != argparse.SUPPRESS]
         if not shown:
             continue
         lines += [f"**{group.title}**", ""]

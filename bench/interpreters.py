@@ -16,6 +16,9 @@ workers run under every interpreter given (docs/design.md, "Other interpreters")
   under that interpreter, and, on a free-threaded build, any design whose import turns the GIL back on (an
   extension module that does not declare itself safe without the GIL does): measured with the GIL on, it
   would pass for the free-threaded figure, and in a shared worker it would turn the GIL on for its rivals.
+- `own_spin_rate` measures how fast the cpu-work loop runs there. A run's cpu work is one rate for every
+  interpreter (the orchestrator's: the same steps, the same code), so cpu:20us is 20 us only on the
+  orchestrator's interpreter; each interpreter's own rate, in run.json's `pythons`, says how long it is there.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from runs.errors import UsageError
 
 __all__ = ["Interpreter", "WORKER_PACKAGES", "ANALYSIS_PACKAGES", "take_python_flags", "probe", "prepare",
            "prepare_all", "reasons", "cells_under", "here_tag", "benchmark_name", "check_tag",
-           "gil_turned_on"]
+           "gil_turned_on", "own_spin_rate"]
 
 # What a worker imports: pyperf; hdrhistogram (paced cells' latency); psutil (pyperf's metadata); the design
 # libraries. Each one a design needs is optional: without it that design is n/a.
@@ -73,6 +76,7 @@ class Interpreter:
     free_threaded: bool  # built with --disable-gil
     gil: bool  # the GIL on at start-up
     environment: str | None  # the workers' virtual environment (None: `path` used as it is)
+    spin_rate: float | None = None  # its own steps of workload.spin per second (own_spin_rate)
 
     def record(self) -> dict:
         """Its entry in run.json's `pythons`."""
@@ -209,7 +213,18 @@ def prepare(path: str, say=print) -> Interpreter:
     say(f"python {_tag(found)}: {path}; workers run {executable}")
     return Interpreter(tag=_tag(found), path=path, executable=executable, version=found["full_version"],
                        implementation=found["implementation"], free_threaded=found["free_threaded"],
-                       gil=found["gil"], environment=environment)
+                       gil=found["gil"], environment=environment, spin_rate=own_spin_rate(executable))
+
+
+def own_spin_rate(executable: str) -> float | None:
+    """Steps of the cpu-work loop per second under `executable` (workload.spins_per_second, measured in a
+    process of its own, about 0.2 s), or None if it could not be measured."""
+    code = "from variants.workload import spins_per_second; print(spins_per_second())"
+    try:
+        done = _run([executable, "-c", code], PROBE_TIMEOUT_S, env=os.environ | {"PYTHONPATH": _pythonpath()})
+        return float(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
 
 
 def prepare_all(paths: list[str], say=print) -> list[Interpreter]:

@@ -59,6 +59,8 @@ def test_bench_all_runs_workers_under_the_interpreter_given(second_venv, tmp_pat
     state = json.loads((out / "run.json").read_text())
     assert [(p["tag"], p["executable"], p["environment"]) for p in state["pythons"]] == [
         (TAG, str(second_venv), None)]
+    own = state["pythons"][0]["spin_rate"]  # measured there: the same interpreter as the orchestrator's
+    assert 0.5 < own / state["spin_rate"] < 2, (own, state["spin_rate"])
     janus = state["cells"][f"janus/p1c1/cap16/flat/none/py-{TAG}"]
     assert janus["status"] == "n/a" and "janus is masked" in janus["reason"], janus
     suite = pyperf.BenchmarkSuite.load(str(out / "suite.json"))

@@ -222,3 +222,16 @@ def test_without_pythons_in_run_json_a_is_the_first_tag_sorted(tmp_path):
     assert interpreters(table, {}) == [A, B]
     text = "\n".join(interpreter_lines(table, processes, {}))
     assert f"`{A}`: not in run.json's `pythons`" in text and f"### Throughput: {B} over {A}" in text
+
+
+def test_the_section_says_how_long_cpu_work_is_on_each_interpreter(two):
+    """cpu:20us is the run's steps everywhere; each interpreter's own rate turns them into its duration."""
+    folder, _ = two
+    frame, processes, table = analyse(load_run(folder))
+    rates = [dict(PYTHONS[0], spin_rate=50e6), dict(PYTHONS[1], spin_rate=25e6)]  # B runs the loop at half
+    text = "\n".join(interpreter_lines(table, processes, {"pythons": rates, "spin_rate": 50e6}))
+    assert "the same 1000 steps of a pure-Python loop" in text
+    assert f"`{A}` 20.0 us; `{B}` 40.0 us" in text
+    unmeasured = [PYTHONS[0], dict(PYTHONS[1], spin_rate=None)]  # a run.json from before: no sentence at all
+    before = interpreter_lines(table, processes, {"pythons": unmeasured, "spin_rate": 50e6})
+    assert not any("steps of a pure-Python loop" in line for line in before)
