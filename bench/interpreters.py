@@ -293,30 +293,34 @@ def _reasons_here(profile_name: str, designs: list[str], skip: list[str]) -> dic
     """Run under the interpreter asked (by `reasons`): its cells' reasons, or the design that turned the
     GIL on."""
     from bench.designs import get_design
-    from bench.profiles import cells, get_profile
+    from bench.profiles import cells, design_scenarios, get_profile
     from variants import workload
 
     gil = getattr(sys, "_is_gil_enabled", None)
     watch = gil is not None and not gil()
     tag = here_tag()
-    for name in designs:
-        if name in skip:
-            continue
-        get_design(name)
+    profile = get_profile(profile_name)
+    kept = [name for name in designs if name not in skip]
+    for name in kept:
+        design = get_design(name)
+        for scenario in design_scenarios(profile, name, design):
+            design.unsupported(scenario)  # where a design imports its library on first use (faster_fifo)
         if watch and gil():
             return {"gil_turned_on_by": name}
-    listed = cells(get_profile(profile_name), [name for name in designs if name not in skip])
-    found = {cell.name: cell.unsupported for cell in listed}
+    hdrh_turns_gil_on = False
     if watch:  # the workers' own latency figures (paced cells only: bench.once.run_record)
         import runs.histograms  # noqa: F401
 
-        if gil():
-            why = f"its latency figures need hdrhistogram, whose extension turns the GIL back on under {tag}"
-            for cell in listed:
-                paced = workload.parse_arrival(cell.scenario.arrival).rate is not None
-                if paced and found[cell.name] is None:
-                    found[cell.name] = why
-    found.update({cell.name: "skipped" for cell in cells(get_profile(profile_name), skip)} if skip else {})
+        hdrh_turns_gil_on = gil()
+    listed = cells(profile, kept)  # (imports every registered design: the GIL is no longer watched)
+    found = {cell.name: cell.unsupported for cell in listed}
+    if hdrh_turns_gil_on:
+        why = f"its latency figures need hdrhistogram, whose extension turns the GIL back on under {tag}"
+        for cell in listed:
+            paced = workload.parse_arrival(cell.scenario.arrival).rate is not None
+            if paced and found[cell.name] is None:
+                found[cell.name] = why
+    found.update({cell.name: "skipped" for cell in cells(profile, skip)} if skip else {})
     return {"cells": found}
 
 

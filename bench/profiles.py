@@ -259,15 +259,15 @@ def cells(profile: Profile, designs: list[str] | None = None) -> list[Cell]:
     """
     known = all_designs()
     names = designs if designs is not None else list(known)
+    return [Cell(name, scenario, known[name].unsupported(scenario))
+            for name in names for scenario in design_scenarios(profile, name, known[name])]
+
+
+def design_scenarios(profile: Profile, name: str, design) -> list[Scenario]:
+    """The profile's scenarios for one design (see `cells`), without importing any other design."""
     grid = _scenarios(profile)
     grid += [scenario for scenario in profile.choices if scenario not in grid]
-    found = []
-    for name in names:
-        design = known[name]
-        mine = grid
-        if alternative(name, design):
-            where = profile.brokers if design.MODEL == "broker" else profile.choices
-            mine = [s for s in grid if s in where]
-        mine = [*mine, *(extra for owner, extra in profile.extra if owner == name)]
-        found += [Cell(name, scenario, design.unsupported(scenario)) for scenario in mine]
-    return found
+    if alternative(name, design):
+        where = profile.brokers if design.MODEL == "broker" else profile.choices
+        grid = [s for s in grid if s in where]
+    return [*grid, *(extra for owner, extra in profile.extra if owner == name)]

@@ -134,6 +134,18 @@ def test_a_design_that_turns_the_gil_on_is_na_on_a_free_threaded_build(monkeypat
     assert interpreters.gil_turned_on("3.13.5t") is True and interpreters.gil_turned_on("3.11.7") is False
 
 
+def test_a_library_imported_on_first_use_is_caught_too(monkeypatch):
+    """faster_fifo imports its library in `unsupported`, not at import: the probe asks that too (its
+    extension turned the GIL on under 3.13.5t, and the rounds it shared failed)."""
+    import variants.faster_fifo
+
+    state = {"gil": False}
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: state["gil"], raising=False)
+    monkeypatch.setattr(variants.faster_fifo, "_library", lambda: state.update(gil=True) or ImportError("x"))
+    assert interpreters._reasons_here("quick", ["queue", "faster_fifo"], []) == {
+        "gil_turned_on_by": "faster_fifo"}
+
+
 def test_every_dependency_is_a_workers_or_the_analysiss():
     with open(ROOT / "pyproject.toml", "rb") as file:
         wanted = tomllib.load(file)["project"]["dependencies"]
