@@ -293,18 +293,18 @@ def _reasons_here(profile_name: str, designs: list[str], skip: list[str]) -> dic
     """Run under the interpreter asked (by `reasons`): its cells' reasons, or the design that turned the
     GIL on."""
     from bench.designs import get_design
-    from bench.profiles import cells, design_scenarios, get_profile
+    from bench.profiles import Cell, cells, design_scenarios, get_profile
     from variants import workload
 
     gil = getattr(sys, "_is_gil_enabled", None)
     watch = gil is not None and not gil()
     tag = here_tag()
     profile = get_profile(profile_name)
-    kept = [name for name in designs if name not in skip]
-    for name in kept:
-        design = get_design(name)
-        for scenario in design_scenarios(profile, name, design):
-            design.unsupported(scenario)  # where a design imports its library on first use (faster_fifo)
+    listed = []
+    for name in [name for name in designs if name not in skip]:
+        design = get_design(name)  # a design may import its library here or in `unsupported` (faster_fifo)
+        listed += [Cell(name, scenario, design.unsupported(scenario))
+                   for scenario in design_scenarios(profile, name, design)]
         if watch and gil():
             return {"gil_turned_on_by": name}
     hdrh_turns_gil_on = False
@@ -312,7 +312,6 @@ def _reasons_here(profile_name: str, designs: list[str], skip: list[str]) -> dic
         import runs.histograms  # noqa: F401
 
         hdrh_turns_gil_on = gil()
-    listed = cells(profile, kept)  # (imports every registered design: the GIL is no longer watched)
     found = {cell.name: cell.unsupported for cell in listed}
     if hdrh_turns_gil_on:
         why = f"its latency figures need hdrhistogram, whose extension turns the GIL back on under {tag}"
